@@ -1,0 +1,1 @@
+"""Nexus Graph: entities, datasets, lineage and governance policies as one GraphQL graph."""

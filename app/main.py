@@ -1,0 +1,191 @@
+"""The ASGI application: Starlette routes, the GraphQL endpoint, and the lifespan that owns
+the process's engine, driver, broadcaster and projector."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import redis.asyncio as aioredis
+from broadcaster import Broadcast
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from app.changes import ChangePublisher
+from app.db import create_engine, create_session_factory
+from app.logging import configure_logging
+from app.outbox import projection_lag
+from app.scope import Scope as RequestScope
+from app.settings import Settings
+from app.state import AppState
+from graph.driver import create_graph
+from graph.projector import Projector
+from resolvers.context import Context
+from resolvers.schema import build_schema
+
+log = logging.getLogger("nexus.app")
+READINESS_TIMEOUT = 2.0
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(
+            build_schema(settings),
+            graphql_ide="graphiql" if settings.graphiql_enabled else None,
+            keep_alive=True,
+            keep_alive_interval=15,
+        )
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        state: AppState = request.app.state.nexus
+        # Every caller acts in the default organisation until authentication assigns one.
+        return Context(
+            state=state, scope=RequestScope.system("anonymous"), request=request, response=response
+        )
+
+
+async def open_state(settings: Settings) -> AppState:
+    engine = create_engine(settings)
+    graph = create_graph(settings)
+    publisher = ChangePublisher(Broadcast(settings.redis_url.get_secret_value()))
+    await publisher.connect()
+    projector = Projector(engine=engine, graph=graph, publisher=publisher, settings=settings)
+    return AppState(
+        settings=settings,
+        engine=engine,
+        sessions=create_session_factory(engine),
+        graph=graph,
+        publisher=publisher,
+        projector=projector,
+    )
+
+
+async def close_state(state: AppState) -> None:
+    await state.projector.close()
+    await state.publisher.disconnect()
+    await state.graph.driver.close()
+    await state.engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+    configure_logging(level=settings.log_level, json=settings.json_logs)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        state = await open_state(settings)
+        app.state.nexus = state
+        projector_task = asyncio.create_task(state.projector.run_forever(), name="projector")
+        log.info("nexus graph ready", extra={"settings": settings.redacted()})
+        try:
+            yield
+        finally:
+            projector_task.cancel()
+            await asyncio.gather(projector_task, return_exceptions=True)
+            await close_state(state)
+
+    graphql = GraphQLApp(settings)
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        lifespan=lifespan,
+    )
+    return AccessLog(app)  # type: ignore[return-value]
+
+
+async def healthz(_: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """Each backend's state, checked concurrently with a short timeout; 503 if any is down."""
+    state: AppState = request.app.state.nexus
+    checks = await asyncio.gather(
+        _check(_postgres(state)), _check(state.graph.ping()), _check(_redis(state))
+    )
+    backends = dict(zip(("postgres", "neo4j", "redis"), checks, strict=True))
+    ready = all(c["status"] == "up" for c in backends.values())
+    body: dict[str, Any] = {"status": "ready" if ready else "unavailable", "backends": backends}
+    try:
+        async with asyncio.timeout(READINESS_TIMEOUT):
+            async with state.engine.connect() as conn:
+                pending, oldest = await projection_lag(conn)
+        body["projection"] = {"pending": pending, "oldestPendingSeq": oldest}
+    except Exception:
+        body["projection"] = {"pending": None}
+    if state.projector.last_error:
+        body["projection"]["lastError"] = state.projector.last_error[:300]
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+async def _postgres(state: AppState) -> None:
+    async with state.engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+
+
+async def _redis(state: AppState) -> None:
+    client = aioredis.from_url(
+        state.settings.redis_url.get_secret_value(), socket_connect_timeout=READINESS_TIMEOUT
+    )
+    try:
+        await client.ping()
+    finally:
+        await client.aclose()
+
+
+async def _check(probe: Any) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(READINESS_TIMEOUT):
+            await probe
+    except Exception as exc:
+        return {"status": "down", "error": type(exc).__name__}
+    return {"status": "up", "latencyMs": round((time.perf_counter() - started) * 1000, 1)}
+
+
+class AccessLog:
+    """One structured line per HTTP request: method, path, status, duration; no headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.state = getattr(app, "state", None)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )

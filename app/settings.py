@@ -1,0 +1,104 @@
+"""Typed settings: the only place that reads the environment.
+
+Every setting is `NEXUS_<NAME>`; defaults match the services that `make services` starts.
+Secrets are `SecretStr`, so they never appear in reprs or logs.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEXUS_", extra="ignore", frozen=True)
+
+    env: Environment = "development"
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+
+    database_url: SecretStr = SecretStr("postgresql+asyncpg://nexus:nexus@127.0.0.1:5432/nexus")
+    database_pool_size: int = Field(default=10, ge=1)
+    database_connect_timeout: float = Field(default=3.0, gt=0)
+    database_statement_timeout_ms: int = Field(default=15_000, ge=0)
+
+    neo4j_uri: str = "bolt://127.0.0.1:7687"
+    neo4j_user: str = "neo4j"
+    neo4j_password: SecretStr = SecretStr("nexus-dev-password")
+    neo4j_database: str = "neo4j"
+    neo4j_connect_timeout: float = Field(default=3.0, gt=0)
+    neo4j_pool_size: int = Field(default=50, ge=1)
+
+    redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+
+    graphiql: bool | None = Field(
+        default=None, description="Serve GraphiQL at /graphql; on by default outside production."
+    )
+    max_query_depth: int = Field(default=12, ge=2)
+    max_aliases: int = Field(default=30, ge=1)
+    max_tokens: int = Field(default=2_000, ge=50)
+    max_page_size: int = Field(default=100, ge=1)
+    default_page_size: int = Field(default=20, ge=1)
+    expose_round_trips: bool | None = Field(
+        default=None,
+        description="Report database round trips per request in response extensions; "
+        "on by default outside production.",
+    )
+
+    projector_batch_size: int = Field(default=500, ge=1, le=10_000)
+    projector_poll_interval: float = Field(default=1.0, gt=0)
+    projector_max_backoff: float = Field(default=10.0, gt=0)
+    projection_wait_timeout: float = Field(
+        default=2.0, ge=0, description="How long a mutation waits for its own graph projection."
+    )
+
+    log_level: str = "INFO"
+    log_json: bool | None = Field(default=None, description="JSON logs; default in production.")
+
+    @model_validator(mode="after")
+    def _page_sizes_agree(self) -> Settings:
+        if self.default_page_size > self.max_page_size:
+            raise ValueError("NEXUS_DEFAULT_PAGE_SIZE must not exceed NEXUS_MAX_PAGE_SIZE")
+        return self
+
+    @cached_property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else self.env != "production"
+
+    @cached_property
+    def round_trips_exposed(self) -> bool:
+        if self.expose_round_trips is not None:
+            return self.expose_round_trips
+        return self.env != "production"
+
+    @cached_property
+    def json_logs(self) -> bool:
+        return self.log_json if self.log_json is not None else self.env == "production"
+
+    def redacted(self) -> dict[str, object]:
+        """Settings as shown in logs and `nexus config`: passwords inside URLs masked."""
+        shown: dict[str, object] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                raw = value.get_secret_value()
+                shown[name] = redact_url(raw) if "://" in raw else "***"
+            else:
+                shown[name] = value
+        return shown
+
+
+def redact_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))

@@ -1,0 +1,23 @@
+"""The process's long-lived resources, opened and closed in the ASGI lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.changes import ChangePublisher
+from app.db import SessionFactory
+from app.settings import Settings
+from graph.driver import Graph
+from graph.projector import Projector
+
+
+@dataclass(frozen=True, slots=True)
+class AppState:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: SessionFactory
+    graph: Graph
+    publisher: ChangePublisher
+    projector: Projector

@@ -1,0 +1,117 @@
+"""Input rules shared by every write path (GraphQL, CLI, seed): each failure names its field."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import orjson
+
+from app.errors import BadUserInput
+
+KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
+TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,63}$")
+RELATIONSHIP_TYPE_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
+
+MAX_NAME = 200
+MAX_DESCRIPTION = 10_000
+MAX_TAGS = 50
+MAX_PROPERTIES_BYTES = 64 * 1024
+MAX_PROPERTIES_DEPTH = 10
+
+
+def kind(value: str, *, field: str) -> str:
+    cleaned = value.strip().lower()
+    if not KIND_PATTERN.fullmatch(cleaned):
+        raise BadUserInput(
+            f"{field} must be 1-64 characters: a letter, then letters, digits, '_', '.' or '-' "
+            f"(got {value[:80]!r}).",
+            field=field,
+        )
+    return cleaned
+
+
+def name(value: str, *, field: str) -> str:
+    cleaned = value.strip()
+    if not cleaned:
+        raise BadUserInput(f"{field} must not be empty.", field=field)
+    if len(cleaned) > MAX_NAME:
+        raise BadUserInput(
+            f"{field} is {len(cleaned)} characters; the limit is {MAX_NAME}.", field=field
+        )
+    return cleaned
+
+
+def description(value: str | None, *, field: str) -> str | None:
+    if value is None:
+        return None
+    if len(value) > MAX_DESCRIPTION:
+        raise BadUserInput(
+            f"{field} is {len(value)} characters; the limit is {MAX_DESCRIPTION}.", field=field
+        )
+    return value.strip() or None
+
+
+def confidence(value: float, *, field: str) -> float:
+    if not math.isfinite(value) or not 0.0 <= value <= 1.0:
+        raise BadUserInput(f"{field} must be between 0 and 1 (got {value}).", field=field)
+    return float(value)
+
+
+def tags(values: list[str], *, field: str) -> list[str]:
+    cleaned: list[str] = []
+    for value in values:
+        tag = value.strip().lower()
+        if not TAG_PATTERN.fullmatch(tag):
+            raise BadUserInput(
+                f"{field} has an invalid tag {value[:80]!r}: use 1-64 characters of a-z, 0-9, "
+                "'_', '.', ':' or '-', starting with a letter or digit.",
+                field=field,
+            )
+        if tag not in cleaned:
+            cleaned.append(tag)
+    if len(cleaned) > MAX_TAGS:
+        raise BadUserInput(
+            f"{field} has {len(cleaned)} tags; the limit is {MAX_TAGS}.", field=field
+        )
+    return cleaned
+
+
+def properties(value: Any, *, field: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise BadUserInput(f"{field} must be a JSON object.", field=field)
+    if _depth(value) > MAX_PROPERTIES_DEPTH:
+        raise BadUserInput(f"{field} nests deeper than {MAX_PROPERTIES_DEPTH} levels.", field=field)
+    try:
+        size = len(orjson.dumps(value))
+    except TypeError as exc:
+        raise BadUserInput(f"{field} must be plain JSON: {exc}.", field=field) from exc
+    if size > MAX_PROPERTIES_BYTES:
+        raise BadUserInput(
+            f"{field} is {size} bytes as JSON; the limit is {MAX_PROPERTIES_BYTES}.", field=field
+        )
+    return value
+
+
+def relationship_type(value: str, *, field: str) -> str:
+    cleaned = value.strip().upper().replace("-", "_").replace(" ", "_")
+    if not RELATIONSHIP_TYPE_PATTERN.fullmatch(cleaned):
+        raise BadUserInput(
+            f"{field} must be UPPER_SNAKE_CASE like DEPENDS_ON, 1-64 characters "
+            f"(got {value[:80]!r}).",
+            field=field,
+        )
+    return cleaned
+
+
+def _depth(value: Any, level: int = 1) -> int:
+    if level > MAX_PROPERTIES_DEPTH + 1:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level)
+    return level

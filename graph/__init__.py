@@ -1,0 +1,1 @@
+"""Neo4j: driver lifecycle, every Cypher statement, constraints, and the outbox projector."""

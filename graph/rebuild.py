@@ -1,0 +1,160 @@
+"""`nexus graph rebuild` and `nexus graph verify`: Postgres is the truth, Neo4j the index."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import entities as records
+from app import outbox
+from app.db import SessionFactory
+from graph import entities as graph_entities
+from graph.driver import Graph
+
+Progress = Callable[[str], None]
+
+
+async def rebuild_graph(
+    sessions: SessionFactory, graph: Graph, *, batch_size: int, progress: Progress
+) -> tuple[int, int]:
+    """Empty Neo4j and replay every live record into it, in `UNWIND` batches.
+
+    Holds the projection lock throughout, so no projector writes meanwhile; events committed
+    before the snapshot are then marked projected, later ones are projected as usual.
+    """
+    async with sessions() as lock_session:
+        await lock_session.execute(
+            select(text("pg_advisory_lock(:key)")).params(key=outbox.PROJECTOR_LOCK_KEY)
+        )
+        try:
+            deleted = await graph_entities.delete_everything(graph)
+            progress(f"emptied the graph ({deleted} nodes)")
+            async with sessions() as session, session.begin():
+                await session.execute(
+                    text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                )
+                covered = await outbox.pending_ids_in_snapshot(await session.connection())
+                entities = await _replay_entities(session, graph, batch_size, progress)
+                relationships = await _replay_relationships(session, graph, batch_size, progress)
+            if covered:
+                async with sessions() as session, session.begin():
+                    await outbox.mark_projected(await session.connection(), covered)
+        finally:
+            await lock_session.execute(
+                select(text("pg_advisory_unlock(:key)")).params(key=outbox.PROJECTOR_LOCK_KEY)
+            )
+    return entities, relationships
+
+
+async def _replay_entities(
+    session: AsyncSession, graph: Graph, batch_size: int, progress: Progress
+) -> int:
+    total = 0
+    after_id: uuid.UUID | None = None
+    while True:
+        batch = await records.active_entities_in_batches(
+            session, batch_size=batch_size, after=after_id
+        )
+        if not batch:
+            return total
+        await graph.write_batch(
+            [graph_entities.upsert_entities([records.entity_graph_payload(e) for e in batch])]
+        )
+        total += len(batch)
+        after_id = batch[-1].id
+        progress(f"entities: {total}")
+
+
+async def _replay_relationships(
+    session: AsyncSession, graph: Graph, batch_size: int, progress: Progress
+) -> int:
+    total = 0
+    after_id: uuid.UUID | None = None
+    while True:
+        batch = await records.active_relationships_in_batches(
+            session, batch_size=batch_size, after=after_id
+        )
+        if not batch:
+            return total
+        await graph.write_batch(
+            [
+                graph_entities.upsert_relationships(
+                    [records.relationship_graph_payload(r) for r in batch]
+                )
+            ]
+        )
+        total += len(batch)
+        after_id = batch[-1].id
+        progress(f"relationships: {total}")
+
+
+@dataclass
+class Differences:
+    missing_entities: list[str] = field(default_factory=list)
+    extra_entities: list[str] = field(default_factory=list)
+    stale_entities: list[str] = field(default_factory=list)
+    missing_relationships: list[str] = field(default_factory=list)
+    extra_relationships: list[str] = field(default_factory=list)
+    wrong_relationships: list[str] = field(default_factory=list)
+    pending_events: int = 0
+    checked_entities: int = 0
+    checked_relationships: int = 0
+
+    @property
+    def clean(self) -> bool:
+        return not any(
+            (
+                self.missing_entities,
+                self.extra_entities,
+                self.stale_entities,
+                self.missing_relationships,
+                self.extra_relationships,
+                self.wrong_relationships,
+            )
+        )
+
+
+async def verify_graph(
+    sessions: SessionFactory, graph: Graph, *, batch_size: int = 5_000
+) -> Differences:
+    """Compare every live record with the graph. Events still pending show up as
+    differences, so report their count too."""
+    diff = Differences()
+    graph_versions = await graph_entities.entity_versions(graph)
+    graph_edges = await graph_entities.relationship_endpoints(graph)
+    async with sessions() as session, session.begin():
+        await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+        diff.pending_events, _ = await outbox.projection_lag(await session.connection())
+        after: uuid.UUID | None = None
+        while batch := await records.active_entities_in_batches(
+            session, batch_size=batch_size, after=after
+        ):
+            for entity in batch:
+                key = str(entity.id)
+                version = graph_versions.pop(key, None)
+                if version is None:
+                    diff.missing_entities.append(key)
+                elif version != entity.version:
+                    diff.stale_entities.append(key)
+            diff.checked_entities += len(batch)
+            after = batch[-1].id
+        after = None
+        while batch_r := await records.active_relationships_in_batches(
+            session, batch_size=batch_size, after=after
+        ):
+            for rel in batch_r:
+                key = str(rel.id)
+                edge = graph_edges.pop(key, None)
+                if edge is None:
+                    diff.missing_relationships.append(key)
+                elif edge != (str(rel.source_id), str(rel.target_id), rel.type):
+                    diff.wrong_relationships.append(key)
+            diff.checked_relationships += len(batch_r)
+            after = batch_r[-1].id
+    diff.extra_entities = sorted(graph_versions)
+    diff.extra_relationships = sorted(graph_edges)
+    return diff

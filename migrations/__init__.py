@@ -1,0 +1,1 @@
+"""Alembic revisions for the Postgres schema (see `nexus migrate`)."""

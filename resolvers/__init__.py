@@ -1,0 +1,1 @@
+"""The GraphQL surface: one package per domain, merged in `resolvers.schema`."""

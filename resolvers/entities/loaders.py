@@ -1,0 +1,74 @@
+"""Per-request DataLoaders for entities: one statement per batch, results in key order."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from strawberry.dataloader import DataLoader
+
+from app import entities as records
+from app.models import Entity, Relationship
+from app.scope import Scope
+from app.state import AppState
+from graph import entities as graph_entities
+from graph.entities import (
+    Neighborhood,
+    NeighborhoodKey,
+    RelationshipPage,
+    RelationshipPageKey,
+)
+
+
+class EntityByIdLoader(DataLoader[uuid.UUID, Entity | None]):
+    def __init__(self, state: AppState, scope: Scope) -> None:
+        self._state, self._scope = state, scope
+        super().__init__(load_fn=self._load)
+
+    async def _load(self, ids: list[uuid.UUID]) -> Sequence[Entity | None]:
+        async with self._state.sessions() as session:
+            return await records.entities_by_ids(
+                session, organization_id=self._scope.organization_id, ids=ids
+            )
+
+
+class RelationshipByIdLoader(DataLoader[uuid.UUID, Relationship | None]):
+    def __init__(self, state: AppState, scope: Scope) -> None:
+        self._state, self._scope = state, scope
+        super().__init__(load_fn=self._load)
+
+    async def _load(self, ids: list[uuid.UUID]) -> Sequence[Relationship | None]:
+        async with self._state.sessions() as session:
+            return await records.relationships_by_ids(
+                session, organization_id=self._scope.organization_id, ids=ids
+            )
+
+
+class RelationshipPageByEntityLoader(DataLoader[RelationshipPageKey, RelationshipPage]):
+    def __init__(self, state: AppState, scope: Scope) -> None:
+        self._state, self._scope = state, scope
+        super().__init__(load_fn=self._load)
+
+    async def _load(self, keys: list[RelationshipPageKey]) -> Sequence[RelationshipPage]:
+        return await graph_entities.relationship_pages(
+            self._state.graph, org=str(self._scope.organization_id), keys=keys
+        )
+
+
+class NeighborhoodByEntityLoader(DataLoader[NeighborhoodKey, Neighborhood]):
+    def __init__(self, state: AppState, scope: Scope) -> None:
+        self._state, self._scope = state, scope
+        super().__init__(load_fn=self._load)
+
+    async def _load(self, keys: list[NeighborhoodKey]) -> Sequence[Neighborhood]:
+        return await graph_entities.neighborhoods(
+            self._state.graph, org=str(self._scope.organization_id), keys=keys
+        )
+
+
+class EntityLoaders:
+    def __init__(self, state: AppState, scope: Scope) -> None:
+        self.entity_by_id = EntityByIdLoader(state, scope)
+        self.relationship_by_id = RelationshipByIdLoader(state, scope)
+        self.relationship_page_by_entity = RelationshipPageByEntityLoader(state, scope)
+        self.neighborhood_by_entity = NeighborhoodByEntityLoader(state, scope)

@@ -1,0 +1,116 @@
+"""Entity queries: `entity` and `entities`."""
+
+from __future__ import annotations
+
+import enum
+
+import strawberry
+
+from app import entities as records
+from app.entities import EntityFilter, EntityOrder
+from app.errors import NotFound
+from app.pagination import Cursor
+from resolvers.context import Info
+from resolvers.entities.types import Entity, EntityConnection, EntityEdge, page_size
+from resolvers.node import PageInfo, expect_global_id
+
+
+@strawberry.input(description="Entities must match every condition given.")
+class EntityFilterInput:
+    kind: str | None = None
+    kinds: list[str] | None = None
+    tag: str | None = None
+    tags: list[str] | None = strawberry.field(default=None, description="All of these tags.")
+    name_prefix: str | None = strawberry.field(
+        default=None, description="Case-insensitive prefix of the name."
+    )
+    include_deleted: bool = False
+
+    def to_filter(self) -> EntityFilter:
+        kinds = [*(self.kinds or []), *([self.kind] if self.kind else [])]
+        tags = [*(self.tags or []), *([self.tag] if self.tag else [])]
+        return EntityFilter(
+            kinds=kinds,
+            tags=tags,
+            name_prefix=self.name_prefix,
+            include_deleted=self.include_deleted,
+        )
+
+
+@strawberry.enum
+class EntitySortField(enum.Enum):
+    NAME = "name"
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+
+
+@strawberry.enum
+class SortDirection(enum.Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@strawberry.input
+class EntityOrderInput:
+    field: EntitySortField = EntitySortField.NAME
+    direction: SortDirection = SortDirection.ASC
+
+
+@strawberry.type
+class EntityQueries:
+    @strawberry.field(description="One entity by ID; a NOT_FOUND error when there is none.")
+    async def entity(self, info: Info, id: strawberry.ID) -> Entity | None:
+        raw = expect_global_id(id, "Entity")
+        record = await info.context.entities.entity_by_id.load(raw)
+        if record is None:
+            raise NotFound("No entity has this id.", id=id)
+        return Entity(record=record)
+
+    @strawberry.field(description="Entities, filtered and ordered, a page at a time.")
+    async def entities(
+        self,
+        info: Info,
+        filter: EntityFilterInput | None = None,
+        order_by: EntityOrderInput | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> EntityConnection:
+        size = page_size(info, first)
+        flt = (filter or EntityFilterInput()).to_filter()
+        order_input = order_by or EntityOrderInput()
+        order = EntityOrder(
+            field=order_input.field.value,
+            descending=order_input.direction is SortDirection.DESC,
+        )
+        cursor = Cursor.decode(after) if after is not None else None
+        state, scope = info.context.state, info.context.scope
+        page = await records.list_entities(
+            state.sessions,
+            organization_id=scope.organization_id,
+            flt=flt,
+            order=order,
+            first=size,
+            after=cursor,
+        )
+        for item in page.items:
+            info.context.entities.entity_by_id.prime(item.id, item)
+
+        async def count() -> int:
+            return await records.count_entities(
+                state.sessions, organization_id=scope.organization_id, flt=flt
+            )
+
+        edges = [
+            EntityEdge(cursor=c.encode(), node=Entity(record=item))
+            for item, c in zip(page.items, page.cursors, strict=True)
+        ]
+        return EntityConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            counter=count,
+        )

@@ -1,0 +1,75 @@
+"""Schema extensions: error codes and masking, and round-trip reporting."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from app.errors import ErrorCode, NexusError, as_unavailable
+from app.roundtrips import RoundTrips, tracking_round_trips
+
+log = logging.getLogger("nexus.graphql")
+
+INTERNAL_MESSAGE = "Internal server error. It has been logged; retrying will not help."
+
+
+def translate_error(error: GraphQLError) -> GraphQLError:
+    """Give every error an `extensions.code`; mask anything unexpected."""
+    original = error.original_error
+    if isinstance(original, NexusError):
+        return _with(error, original.message, original.extensions)
+    if original is None or isinstance(original, GraphQLError) or error.path is None:
+        # Parse, validation and variable-coercion errors: the request itself is wrong.
+        code = (error.extensions or {}).get("code", ErrorCode.BAD_USER_INPUT.value)
+        return _with(error, error.message, {**(error.extensions or {}), "code": code})
+    unavailable = as_unavailable(original)
+    if unavailable is not None:
+        return _with(error, unavailable.message, unavailable.extensions)
+    log.error(
+        "unexpected error in resolver",
+        exc_info=(type(original), original, original.__traceback__),
+        extra={"path": ".".join(str(p) for p in error.path)},
+    )
+    return _with(error, INTERNAL_MESSAGE, {"code": ErrorCode.INTERNAL.value})
+
+
+def _with(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions=extensions,
+    )
+
+
+class ErrorCodes(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if result is not None and errors:
+            result.errors = [translate_error(error) for error in errors]
+        pre = self.execution_context.pre_execution_errors
+        if pre:
+            self.execution_context.pre_execution_errors = [translate_error(e) for e in pre]
+
+
+class RoundTripReporter(SchemaExtension):
+    """Adds `extensions.roundTrips` ({postgres, neo4j}) to every response when enabled."""
+
+    counter: RoundTrips | None = None
+
+    def on_operation(self) -> Iterator[None]:
+        with tracking_round_trips() as counter:
+            self.counter = counter
+            yield
+
+    def get_results(self) -> dict[str, Any]:
+        return {"roundTrips": self.counter.as_dict()} if self.counter is not None else {}

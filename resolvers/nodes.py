@@ -1,0 +1,41 @@
+"""`node` and `nodes`: any object by its global ID, batched through the domain loaders."""
+
+from __future__ import annotations
+
+import asyncio
+
+import strawberry
+
+from app.errors import BadUserInput
+from resolvers.context import Info
+from resolvers.entities.types import Entity, Relationship
+from resolvers.node import Node, from_global_id
+
+MAX_NODES = 100
+
+
+async def _resolve(info: Info, global_id: str, field: str) -> Node | None:
+    type_name, raw = from_global_id(global_id, field=field)
+    loaders = info.context.entities
+    if type_name == "Entity":
+        entity = await loaders.entity_by_id.load(raw)
+        return Entity(record=entity) if entity is not None else None
+    if type_name == "Relationship":
+        rel = await loaders.relationship_by_id.load(raw)
+        return Relationship.from_record(rel) if rel is not None else None
+    raise BadUserInput(f"{field} names an unknown type {type_name!r}.", field=field)
+
+
+@strawberry.type
+class NodeQueries:
+    @strawberry.field(description="Any object by its global ID; null when there is none.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await _resolve(info, id, "id")
+
+    @strawberry.field(description="Several objects by global ID, in order; null for misses.")
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        if len(ids) > MAX_NODES:
+            raise BadUserInput(f"ids may hold at most {MAX_NODES} IDs.", field="ids")
+        return list(
+            await asyncio.gather(*(_resolve(info, gid, f"ids[{i}]") for i, gid in enumerate(ids)))
+        )

@@ -1,0 +1,55 @@
+"""Merges the domains into one schema. Nothing else lives here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+import strawberry
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from app.settings import Settings
+from resolvers.entities.mutations import EntityMutations
+from resolvers.entities.queries import EntityQueries
+from resolvers.entities.types import Entity, Relationship
+from resolvers.extensions import ErrorCodes, RoundTripReporter
+from resolvers.nodes import NodeQueries
+
+
+@strawberry.type
+class Query(NodeQueries, EntityQueries):
+    pass
+
+
+@strawberry.type
+class Mutation(EntityMutations):
+    pass
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or Settings()
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        ErrorCodes,
+        partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
+        partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
+        partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
+        partial(ParserCache, maxsize=512),
+        partial(ValidationCache, maxsize=512),
+    ]
+    if settings.round_trips_exposed:
+        extensions.append(RoundTripReporter)
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[Entity, Relationship],
+        extensions=extensions,
+        config=StrawberryConfig(auto_camel_case=True),
+    )
