@@ -7,11 +7,18 @@ catches up from the outbox with `changes(since:)`, so a failed publish loses not
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from sqlalchemy import select
 
+from app.db import SessionFactory
+from app.errors import Unavailable
+from app.models import OutboxEvent
 from app.outbox import PendingEvent
 
 log = logging.getLogger(__name__)
@@ -30,6 +37,49 @@ def change_message(event: PendingEvent) -> str:
             "version": event.version,
         }
     ).decode()
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    seq: int
+    organization_id: uuid.UUID
+    event_type: str
+    aggregate_type: str
+    aggregate_id: uuid.UUID
+    version: int
+
+    @classmethod
+    def from_message(cls, message: str) -> Change:
+        raw = orjson.loads(message)
+        return cls(
+            seq=raw["seq"],
+            organization_id=uuid.UUID(raw["org"]),
+            event_type=raw["type"],
+            aggregate_type=raw["aggregate"],
+            aggregate_id=uuid.UUID(raw["id"]),
+            version=raw["version"],
+        )
+
+
+async def changes_since(
+    sessions: SessionFactory, *, organization_id: uuid.UUID, since: int, first: int
+) -> list[Change]:
+    """Committed changes after `since`, oldest first: what a reconnecting client missed."""
+    query = (
+        select(
+            OutboxEvent.id,
+            OutboxEvent.organization_id,
+            OutboxEvent.event_type,
+            OutboxEvent.aggregate_type,
+            OutboxEvent.aggregate_id,
+            OutboxEvent.version,
+        )
+        .where(OutboxEvent.organization_id == organization_id, OutboxEvent.id > since)
+        .order_by(OutboxEvent.id)
+        .limit(first)
+    )
+    async with sessions() as session:
+        return [Change(*row) for row in await session.execute(query)]
 
 
 class ChangePublisher:
@@ -65,3 +115,20 @@ class ChangePublisher:
                 "could not publish change events; subscribers will catch up",
                 extra={"error": str(exc), "first_seq": events[0].id if events else None},
             )
+
+    @asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[AsyncIterator[Change]]:
+        """Live changes from every replica, as they are announced."""
+        if not self.connected:
+            await self.connect()
+            if not self.connected:
+                raise Unavailable("Live updates are unavailable (Redis); retry shortly.")
+        async with self._broadcast.subscribe(CHANGES_CHANNEL) as subscriber:
+
+            async def stream() -> AsyncIterator[Change]:
+                async for event in subscriber:
+                    if event is None:
+                        return
+                    yield Change.from_message(event.message)
+
+            yield stream()

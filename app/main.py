@@ -20,17 +20,20 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.types import ExecutionResult
 
 from app.changes import ChangePublisher
 from app.db import create_engine, create_session_factory
 from app.logging import configure_logging
 from app.outbox import projection_lag
+from app.redis_backend import RedisPubSubBackend
 from app.scope import Scope as RequestScope
 from app.settings import Settings
 from app.state import AppState
 from graph.driver import create_graph
 from graph.projector import Projector
 from resolvers.context import Context
+from resolvers.extensions import translate_error
 from resolvers.schema import build_schema
 
 log = logging.getLogger("nexus.app")
@@ -46,6 +49,12 @@ class GraphQLApp(GraphQL[Context, None]):
             keep_alive_interval=15,
         )
 
+    async def process_result(self, request: Request, result: ExecutionResult) -> Any:
+        # Parse errors skip the schema extensions' rewrite; give them their code here too.
+        if result.errors:
+            result.errors = [translate_error(error) for error in result.errors]
+        return await super().process_result(request, result)
+
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         state: AppState = request.app.state.nexus
         # Every caller acts in the default organisation until authentication assigns one.
@@ -57,7 +66,8 @@ class GraphQLApp(GraphQL[Context, None]):
 async def open_state(settings: Settings) -> AppState:
     engine = create_engine(settings)
     graph = create_graph(settings)
-    publisher = ChangePublisher(Broadcast(settings.redis_url.get_secret_value()))
+    backend = RedisPubSubBackend(settings.redis_url.get_secret_value())
+    publisher = ChangePublisher(Broadcast(backend=backend))
     await publisher.connect()
     projector = Projector(engine=engine, graph=graph, publisher=publisher, settings=settings)
     return AppState(

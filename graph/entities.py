@@ -242,9 +242,16 @@ async def _expand_group(
                     result.partial_reasons.add("PER_HOP_LIMIT")
                     rels = rels[:limit]
                 for rel in rels:
-                    other = rel.pop("other")
-                    degree = rel.pop("degree")
-                    result.edges.setdefault(rel["id"], RelationshipEdge(**rel))
+                    # Records are shared by every root that reached this node: read, never pop.
+                    other, degree = rel["other"], rel["degree"]
+                    if rel["id"] not in result.edges:
+                        result.edges[rel["id"]] = RelationshipEdge(
+                            id=rel["id"],
+                            type=rel["type"],
+                            confidence=rel["confidence"],
+                            source=rel["source"],
+                            target=rel["target"],
+                        )
                     if other in seen[i]:
                         continue
                     if len(result.nodes) >= key.max_nodes:

@@ -52,13 +52,14 @@ def _with(error: GraphQLError, message: str, extensions: dict[str, Any]) -> Grap
 class ErrorCodes(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if result is not None and errors:
-            result.errors = [translate_error(error) for error in errors]
-        pre = self.execution_context.pre_execution_errors
-        if pre:
-            self.execution_context.pre_execution_errors = [translate_error(e) for e in pre]
+        # Rewritten in place: for parse and validation failures the response is built from
+        # these very lists before this hook resumes.
+        for errors in (
+            getattr(self.execution_context.result, "errors", None),
+            self.execution_context.pre_execution_errors,
+        ):
+            if errors:
+                errors[:] = [translate_error(error) for error in errors]
 
 
 class RoundTripReporter(SchemaExtension):

@@ -17,6 +17,8 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from app.settings import Settings
+from resolvers.changes.queries import ChangeQueries
+from resolvers.changes.subscriptions import ChangeSubscriptions
 from resolvers.entities.mutations import EntityMutations
 from resolvers.entities.queries import EntityQueries
 from resolvers.entities.types import Entity, Relationship
@@ -25,12 +27,17 @@ from resolvers.nodes import NodeQueries
 
 
 @strawberry.type
-class Query(NodeQueries, EntityQueries):
+class Query(NodeQueries, EntityQueries, ChangeQueries):
     pass
 
 
 @strawberry.type
 class Mutation(EntityMutations):
+    pass
+
+
+@strawberry.type
+class Subscription(ChangeSubscriptions):
     pass
 
 
@@ -49,6 +56,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[Entity, Relationship],
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),

@@ -1,0 +1,1 @@
+"""Change events: the live stream and the catch-up query."""

@@ -1,0 +1,93 @@
+"""Neo4j goes down: writes still commit, graph reads answer UNAVAILABLE promptly, and the
+projector catches up by itself when Neo4j is back. Nothing accepted is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+import neo4j
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.conftest import GraphQLClient, Server, cypher, run_cli, services
+from tests.test_entities import CREATE, create, unique
+from tests.test_relationships import RELATE, RELATIONSHIPS
+
+PROMPT_SECONDS = 15
+
+
+async def test_writes_survive_neo4j_outage_and_graph_catches_up(
+    client: GraphQLClient, server: Server, db: AsyncEngine, graph_db: neo4j.AsyncDriver
+) -> None:
+    # given an entity that is already in the graph
+    known = await create(client, name=unique("before-outage"))
+    name = unique("during-outage")
+
+    services("stop", "neo4j")
+    try:
+        # when a client writes while Neo4j is down
+        started = time.monotonic()
+        body = await client.execute(CREATE, {"input": {"kind": "service", "name": name}})
+        # then the write commits in Postgres and says the graph is not synced yet
+        assert not body.get("errors"), body
+        created = body["data"]["createEntity"]
+        assert created["graphSynced"] is False
+        assert time.monotonic() - started < PROMPT_SECONDS
+        relate = await client.execute(
+            RELATE,
+            {"input": {"sourceId": known["id"], "targetId": created["entity"]["id"], "type": "X"}},
+        )
+        assert relate["data"]["relateEntities"]["graphSynced"] is False
+        async with db.connect() as conn:
+            committed = await conn.execute(
+                text("SELECT count(*) FROM entities WHERE name = :n"), {"n": name}
+            )
+            assert committed.scalar_one() == 1
+        # and a query that needs the graph answers UNAVAILABLE promptly instead of hanging
+        started = time.monotonic()
+        rels = await client.execute(RELATIONSHIPS, {"id": known["id"]})
+        assert time.monotonic() - started < PROMPT_SECONDS
+        assert rels["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
+        assert "Neo4j" in rels["errors"][0]["message"]
+        # and readiness says which backend is down
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            ready = await http.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["backends"]["neo4j"]["status"] == "down"
+        assert ready.json()["projection"]["pending"] >= 2
+        # and records that need only Postgres are still served
+        still = await client.data(
+            "query($id: ID!) { entity(id: $id) { name } }", {"id": created["entity"]["id"]}
+        )
+        assert still["entity"]["name"] == name
+    finally:
+        services("start", "neo4j")
+
+    # when Neo4j is back, the background projector catches up without any help
+    deadline = time.monotonic() + 90
+    edges: list[dict[str, object]] = []
+    while time.monotonic() < deadline:
+        try:
+            edges = await cypher(
+                graph_db,
+                "MATCH (:Entity {name: $a})-[r:RELATES_TO]->(:Entity {name: $b}) "
+                "RETURN r.type AS t",
+                a=known["name"],
+                b=name,
+            )
+        except neo4j.exceptions.ServiceUnavailable:
+            edges = []
+        if edges:
+            break
+        await asyncio.sleep(1)
+    # then the node and relationship written during the outage are in the graph
+    assert edges == [{"t": "X"}]
+    rels = await client.data(RELATIONSHIPS, {"id": known["id"]})
+    assert rels["entity"]["relationships"]["totalCount"] == 1
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        ready = await http.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["projection"]["pending"] == 0
+    assert "graph matches postgres" in run_cli("graph", "verify").stdout

@@ -1,0 +1,132 @@
+"""The service's own endpoints: health, readiness, GraphiQL and WebSocket transports."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+
+from tests.conftest import GraphQLClient, Server
+from tests.test_entities import UPDATE, create
+
+QUERY_OVER_WS = "query($id: ID!) { entity(id: $id) { name } }"
+SUBSCRIBE = "subscription($ids: [ID!]) { changes(ids: $ids) { seq type action objectId version } }"
+CHANGES = """
+query($since: Int!, $first: Int) { changes(since: $since, first: $first) { seq type version } }
+"""
+
+
+async def test_healthz_answers_while_process_lives(server: Server) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        response = await http.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_reports_each_backend_up(server: Server) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        response = await http.get("/readyz")
+    body = response.json()
+    assert response.status_code == 200, body
+    assert body["status"] == "ready"
+    assert {name: b["status"] for name, b in body["backends"].items()} == {
+        "postgres": "up",
+        "neo4j": "up",
+        "redis": "up",
+    }
+    assert body["projection"]["pending"] == 0
+
+
+async def test_graphiql_is_served_to_browsers(server: Server) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        response = await http.get("/graphql", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
+
+
+async def _ws_roundtrip(url: str, protocol: str, start: dict[str, Any]) -> list[dict[str, Any]]:
+    async with websockets.connect(url, subprotocols=[protocol]) as ws:  # type: ignore[list-item]
+        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        ack = json.loads(await ws.recv())
+        assert ack["type"] == "connection_ack"
+        await ws.send(json.dumps(start))
+        messages = []
+        while True:
+            message = json.loads(await ws.recv())
+            if message["type"] in ("ka", "ping", "pong"):
+                continue
+            messages.append(message)
+            if message["type"] in ("complete", "error"):
+                return messages
+
+
+async def test_queries_over_graphql_transport_ws(client: GraphQLClient, server: Server) -> None:
+    entity = await create(client, name="Seen over WebSocket")
+    ws_url = server.url.replace("http://", "ws://") + "/graphql"
+    payload = {"query": QUERY_OVER_WS, "variables": {"id": entity["id"]}}
+    messages = await _ws_roundtrip(
+        ws_url, "graphql-transport-ws", {"id": "1", "type": "subscribe", "payload": payload}
+    )
+    assert messages[0]["type"] == "next"
+    assert messages[0]["payload"]["data"] == {"entity": {"name": "Seen over WebSocket"}}
+    assert messages[-1]["type"] == "complete"
+
+
+@pytest.mark.parametrize(
+    ("protocol", "start", "data"),
+    [("graphql-transport-ws", "subscribe", "next"), ("graphql-ws", "start", "data")],
+)
+async def test_change_subscription_over_both_protocols(
+    client: GraphQLClient, server: Server, protocol: str, start: str, data: str
+) -> None:
+    # given an entity and a subscriber to its changes
+    entity = await create(client, name=f"watched over {protocol}")
+    ws_url = server.url.replace("http://", "ws://") + "/graphql"
+    async with websockets.connect(ws_url, subprotocols=[protocol]) as ws:  # type: ignore[list-item]
+        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await ws.send(
+            json.dumps(
+                {
+                    "id": "s1",
+                    "type": start,
+                    "payload": {"query": SUBSCRIBE, "variables": {"ids": [entity["id"]]}},
+                }
+            )
+        )
+        # when the entity is updated over HTTP (after the subscription is in place)
+        await asyncio.sleep(0.5)
+        updated = await client.data(UPDATE, {"input": {"id": entity["id"], "name": "changed"}})
+        # then the subscriber receives the change with its sequence number and version
+        while True:
+            message = json.loads(await asyncio.wait_for(ws.recv(), 15))
+            if message["type"] == data:
+                break
+        event = message["payload"]["data"]["changes"]
+        assert event == {
+            "seq": updated["updateEntity"]["seq"],
+            "type": "entity.updated",
+            "action": "UPDATED",
+            "objectId": entity["id"],
+            "version": 2,
+        }
+
+
+async def test_changes_since_returns_missed_changes_in_order(client: GraphQLClient) -> None:
+    entity = await create(client, name="catch me up")
+    first = (await client.data(CHANGES, {"since": 0, "first": 1}))["changes"]
+    assert len(first) == 1
+    start = (await client.data(UPDATE, {"input": {"id": entity["id"], "name": "v2"}}))[
+        "updateEntity"
+    ]["seq"] - 1
+    await client.data(UPDATE, {"input": {"id": entity["id"], "name": "v3"}})
+    missed = (await client.data(CHANGES, {"since": start}))["changes"]
+    assert [(c["type"], c["version"]) for c in missed] == [
+        ("entity.updated", 2),
+        ("entity.updated", 3),
+    ]
+    assert missed[0]["seq"] < missed[1]["seq"]
