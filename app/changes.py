@@ -1,42 +1,24 @@
-"""Change events: announced on Redis through `broadcaster` after they reach the graph.
+"""Change events: what a subscriber or a catching-up client learns about each graph change.
 
-Publishing is best effort: a subscriber that missed an event (Redis down, connection lost)
-catches up from the outbox with `changes(since:)`, so a failed publish loses nothing.
+The projector announces each event on Redis after it reaches the graph (`app.live`); the
+outbox keeps every event, so a client that missed some asks `changes(since:)`.
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
 from sqlalchemy import select
 
 from app.db import SessionFactory
-from app.errors import Unavailable
 from app.models import OutboxEvent
 from app.outbox import PendingEvent
 
-log = logging.getLogger(__name__)
-
 CHANGES_CHANNEL = "nexus.changes"
-
-
-def change_message(event: PendingEvent) -> str:
-    return orjson.dumps(
-        {
-            "seq": event.id,
-            "org": str(event.organization_id),
-            "type": event.event_type,
-            "aggregate": event.aggregate_type,
-            "id": str(event.aggregate_id),
-            "version": event.version,
-        }
-    ).decode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +29,69 @@ class Change:
     aggregate_type: str
     aggregate_id: uuid.UUID
     version: int
+    committed_at: datetime
+    kind: str | None = None
+    # Entities a relationship change touches: its source and target.
+    endpoints: tuple[uuid.UUID, ...] = ()
+
+    def touches(self, entity_id: uuid.UUID) -> bool:
+        return self.aggregate_id == entity_id or entity_id in self.endpoints
+
+    @classmethod
+    def from_event(
+        cls,
+        *,
+        seq: int,
+        organization_id: uuid.UUID,
+        event_type: str,
+        aggregate_type: str,
+        aggregate_id: uuid.UUID,
+        version: int,
+        committed_at: datetime,
+        payload: dict[str, Any],
+    ) -> Change:
+        endpoints = tuple(
+            uuid.UUID(payload[key]) for key in ("source_id", "target_id") if payload.get(key)
+        )
+        return cls(
+            seq=seq,
+            organization_id=organization_id,
+            event_type=event_type,
+            aggregate_type=aggregate_type,
+            aggregate_id=aggregate_id,
+            version=version,
+            committed_at=committed_at,
+            kind=payload.get("kind"),
+            endpoints=endpoints,
+        )
+
+    @classmethod
+    def from_pending(cls, event: PendingEvent) -> Change:
+        return cls.from_event(
+            seq=event.id,
+            organization_id=event.organization_id,
+            event_type=event.event_type,
+            aggregate_type=event.aggregate_type,
+            aggregate_id=event.aggregate_id,
+            version=event.version,
+            committed_at=event.created_at,
+            payload=event.payload,
+        )
+
+    def to_message(self) -> str:
+        return orjson.dumps(
+            {
+                "seq": self.seq,
+                "org": str(self.organization_id),
+                "type": self.event_type,
+                "aggregate": self.aggregate_type,
+                "id": str(self.aggregate_id),
+                "version": self.version,
+                "committedAt": self.committed_at.isoformat(),
+                "kind": self.kind,
+                "endpoints": [str(e) for e in self.endpoints],
+            }
+        ).decode()
 
     @classmethod
     def from_message(cls, message: str) -> Change:
@@ -58,6 +103,9 @@ class Change:
             aggregate_type=raw["aggregate"],
             aggregate_id=uuid.UUID(raw["id"]),
             version=raw["version"],
+            committed_at=datetime.fromisoformat(raw["committedAt"]),
+            kind=raw.get("kind"),
+            endpoints=tuple(uuid.UUID(e) for e in raw.get("endpoints", ())),
         )
 
 
@@ -68,67 +116,29 @@ async def changes_since(
     query = (
         select(
             OutboxEvent.id,
-            OutboxEvent.organization_id,
             OutboxEvent.event_type,
             OutboxEvent.aggregate_type,
             OutboxEvent.aggregate_id,
             OutboxEvent.version,
+            OutboxEvent.created_at,
+            OutboxEvent.payload,
         )
         .where(OutboxEvent.organization_id == organization_id, OutboxEvent.id > since)
         .order_by(OutboxEvent.id)
         .limit(first)
     )
     async with sessions() as session:
-        return [Change(*row) for row in await session.execute(query)]
-
-
-class ChangePublisher:
-    def __init__(self, broadcast: Any) -> None:
-        self._broadcast = broadcast
-        self.connected = False
-
-    async def connect(self) -> None:
-        try:
-            await self._broadcast.connect()
-            self.connected = True
-        except Exception as exc:
-            log.warning("redis is unavailable; live updates are paused", extra={"error": str(exc)})
-
-    async def disconnect(self) -> None:
-        if self.connected:
-            try:
-                await self._broadcast.disconnect()
-            except Exception:
-                log.warning("error while disconnecting from redis", exc_info=True)
-            self.connected = False
-
-    async def publish(self, events: Sequence[PendingEvent]) -> None:
-        if not self.connected:
-            await self.connect()
-            if not self.connected:
-                return
-        try:
-            for event in events:
-                await self._broadcast.publish(CHANGES_CHANNEL, change_message(event))
-        except Exception as exc:
-            log.warning(
-                "could not publish change events; subscribers will catch up",
-                extra={"error": str(exc), "first_seq": events[0].id if events else None},
+        rows = await session.execute(query)
+        return [
+            Change.from_event(
+                seq=row.id,
+                organization_id=organization_id,
+                event_type=row.event_type,
+                aggregate_type=row.aggregate_type,
+                aggregate_id=row.aggregate_id,
+                version=row.version,
+                committed_at=row.created_at,
+                payload=row.payload,
             )
-
-    @asynccontextmanager
-    async def subscribe(self) -> AsyncIterator[AsyncIterator[Change]]:
-        """Live changes from every replica, as they are announced."""
-        if not self.connected:
-            await self.connect()
-            if not self.connected:
-                raise Unavailable("Live updates are unavailable (Redis); retry shortly.")
-        async with self._broadcast.subscribe(CHANGES_CHANNEL) as subscriber:
-
-            async def stream() -> AsyncIterator[Change]:
-                async for event in subscriber:
-                    if event is None:
-                        return
-                    yield Change.from_message(event.message)
-
-            yield stream()
+            for row in rows
+        ]

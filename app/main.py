@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import redis.asyncio as aioredis
-from broadcaster import Broadcast
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,11 +21,11 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
-from app.changes import ChangePublisher
 from app.db import create_engine, create_session_factory
+from app.live import LiveChannel
 from app.logging import configure_logging
+from app.metrics import metrics_endpoint
 from app.outbox import projection_lag
-from app.redis_backend import RedisPubSubBackend
 from app.scope import Scope as RequestScope
 from app.settings import Settings
 from app.state import AppState
@@ -46,7 +45,7 @@ class GraphQLApp(GraphQL[Context, None]):
             build_schema(settings),
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
             keep_alive=True,
-            keep_alive_interval=15,
+            keep_alive_interval=settings.ws_keepalive_interval,
         )
 
     async def process_result(self, request: Request, result: ExecutionResult) -> Any:
@@ -66,23 +65,25 @@ class GraphQLApp(GraphQL[Context, None]):
 async def open_state(settings: Settings) -> AppState:
     engine = create_engine(settings)
     graph = create_graph(settings)
-    backend = RedisPubSubBackend(settings.redis_url.get_secret_value())
-    publisher = ChangePublisher(Broadcast(backend=backend))
-    await publisher.connect()
-    projector = Projector(engine=engine, graph=graph, publisher=publisher, settings=settings)
+    live = LiveChannel(
+        settings.redis_url.get_secret_value(), queue_size=settings.subscriber_queue_size
+    )
+    await live.start()
+    await live.wait_ready(within=settings.database_connect_timeout)
+    projector = Projector(engine=engine, graph=graph, publisher=live, settings=settings)
     return AppState(
         settings=settings,
         engine=engine,
         sessions=create_session_factory(engine),
         graph=graph,
-        publisher=publisher,
+        live=live,
         projector=projector,
     )
 
 
 async def close_state(state: AppState) -> None:
     await state.projector.close()
-    await state.publisher.disconnect()
+    await state.live.stop()
     await state.graph.driver.close()
     await state.engine.dispose()
 
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],
@@ -137,6 +139,10 @@ async def readyz(request: Request) -> Response:
         body["projection"] = {"pending": pending, "oldestPendingSeq": oldest}
     except Exception:
         body["projection"] = {"pending": None}
+    body["live"] = {
+        "available": state.live.available,
+        "subscribers": state.live.subscriber_count,
+    }
     if state.projector.last_error:
         body["projection"]["lastError"] = state.projector.last_error[:300]
     return JSONResponse(body, status_code=200 if ready else 503)

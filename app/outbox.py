@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, text, update
@@ -32,6 +33,7 @@ class PendingEvent:
     event_type: str
     version: int
     payload: dict[str, Any]
+    created_at: datetime
 
 
 async def append_event(
@@ -73,6 +75,7 @@ async def pending_events(conn: AsyncConnection, *, limit: int) -> list[PendingEv
             OutboxEvent.event_type,
             OutboxEvent.version,
             OutboxEvent.payload,
+            OutboxEvent.created_at,
         )
         .where(OutboxEvent.projected_at.is_(None))
         .order_by(OutboxEvent.id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import redis.exceptions
@@ -32,7 +33,23 @@ class RedisPubSubBackend(BroadcastBackend):
         self._listener: asyncio.Task[None] | None = None
         self._client: aioredis.Redis | None = None
         self._pubsub: Any = None
+        self._health_listeners: list[Callable[[bool], None]] = []
         self.healthy = False
+
+    def on_health_change(self, listener: Callable[[bool], None]) -> None:
+        """Call `listener(healthy)` whenever the pub/sub connection is lost or restored."""
+        self._health_listeners.append(listener)
+
+    def _set_healthy(self, healthy: bool) -> None:
+        if healthy == self.healthy:
+            return
+        self.healthy = healthy
+        if healthy:
+            log.info("redis pub/sub connection restored")
+        else:
+            log.warning("lost the redis pub/sub connection; reconnecting")
+        for listener in self._health_listeners:
+            listener(healthy)
 
     async def connect(self) -> None:
         self._client = aioredis.Redis.from_url(
@@ -41,9 +58,14 @@ class RedisPubSubBackend(BroadcastBackend):
             socket_timeout=self._connect_timeout,
             health_check_interval=15,
         )
-        await self._client.ping()
+        try:
+            await self._client.ping()
+        except Exception:
+            await self._client.aclose()
+            self._client = None
+            raise
         self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
-        self.healthy = True
+        self._set_healthy(True)
         self._listener = asyncio.create_task(self._listen(), name="redis-pubsub-listener")
 
     async def disconnect(self) -> None:
@@ -76,15 +98,12 @@ class RedisPubSubBackend(BroadcastBackend):
             try:
                 message = await self._pubsub.get_message(timeout=1.0)
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
-                if self.healthy:
-                    log.warning("lost the redis pub/sub connection; reconnecting")
-                self.healthy = False
+                self._set_healthy(False)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
-            if not self.healthy:
-                log.info("redis pub/sub connection restored")
-            self.healthy, backoff = True, 0.1
+            self._set_healthy(True)
+            backoff = 0.1
             if message is not None and message["type"] == "message":
                 await self._queue.put(
                     Event(channel=message["channel"].decode(), message=message["data"].decode())

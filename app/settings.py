@@ -60,6 +60,13 @@ class Settings(BaseSettings):
         default=2.0, ge=0, description="How long a mutation waits for its own graph projection."
     )
 
+    subscriber_queue_size: int = Field(
+        default=1_000,
+        ge=1,
+        description="Undelivered events a subscriber may fall behind by before it is cut off.",
+    )
+    ws_keepalive_interval: float = Field(default=15.0, gt=0)
+
     log_level: str = "INFO"
     log_json: bool | None = Field(default=None, description="JSON logs; default in production.")
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.changes import ChangePublisher
 from app.db import SessionFactory
+from app.live import LiveChannel
 from app.settings import Settings
 from graph.driver import Graph
 from graph.projector import Projector
@@ -19,5 +19,5 @@ class AppState:
     engine: AsyncEngine
     sessions: SessionFactory
     graph: Graph
-    publisher: ChangePublisher
+    live: LiveChannel
     projector: Projector

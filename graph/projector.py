@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import outbox
-from app.changes import ChangePublisher
+from app.live import LiveChannel
 from app.outbox import PendingEvent
 from app.settings import Settings
 from graph import entities as graph_entities
@@ -62,7 +62,7 @@ class Projector:
         *,
         engine: AsyncEngine,
         graph: Graph,
-        publisher: ChangePublisher | None,
+        publisher: LiveChannel | None,
         settings: Settings,
     ) -> None:
         self._engine = engine
@@ -75,6 +75,10 @@ class Projector:
         self._wakeup = asyncio.Event()
         self._watermark = 0
         self.last_error: str | None = None
+
+    @property
+    def watermark(self) -> int:
+        return self._watermark
 
     # --- one pass ------------------------------------------------------------------------
 

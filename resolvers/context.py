@@ -21,8 +21,11 @@ class Context:
     entities: EntityLoaders = field(init=False)
 
     def __post_init__(self) -> None:
-        # Built per request (and per event for subscriptions): a loader's cache must never
-        # outlive the read it serves.
+        self.refresh_loaders()
+
+    def refresh_loaders(self) -> None:
+        """Loaders live for one request, or one event of a subscription: a loader's cache
+        must never outlive the read it serves."""
         self.entities = EntityLoaders(self.state, self.scope)
 
 

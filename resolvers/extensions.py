@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,8 +10,6 @@ from strawberry.extensions import SchemaExtension
 
 from app.errors import ErrorCode, NexusError, as_unavailable
 from app.roundtrips import RoundTrips, tracking_round_trips
-
-log = logging.getLogger("nexus.graphql")
 
 INTERNAL_MESSAGE = "Internal server error. It has been logged; retrying will not help."
 
@@ -29,11 +26,7 @@ def translate_error(error: GraphQLError) -> GraphQLError:
     unavailable = as_unavailable(original)
     if unavailable is not None:
         return _with(error, unavailable.message, unavailable.extensions)
-    log.error(
-        "unexpected error in resolver",
-        exc_info=(type(original), original, original.__traceback__),
-        extra={"path": ".".join(str(p) for p in error.path)},
-    )
+    # Logged, with its traceback, by NexusSchema.process_errors.
     return _with(error, INTERNAL_MESSAGE, {"code": ErrorCode.INTERNAL.value})
 
 

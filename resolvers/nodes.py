@@ -8,7 +8,7 @@ import strawberry
 
 from app.errors import BadUserInput
 from resolvers.context import Info
-from resolvers.entities.types import Entity, Relationship
+from resolvers.entities.types import Entity, relationship_from_id
 from resolvers.node import Node, from_global_id
 
 MAX_NODES = 100
@@ -21,8 +21,7 @@ async def _resolve(info: Info, global_id: str, field: str) -> Node | None:
         entity = await loaders.entity_by_id.load(raw)
         return Entity(record=entity) if entity is not None else None
     if type_name == "Relationship":
-        rel = await loaders.relationship_by_id.load(raw)
-        return Relationship.from_record(rel) if rel is not None else None
+        return await relationship_from_id(info, raw)
     raise BadUserInput(f"{field} names an unknown type {type_name!r}.", field=field)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import partial
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -15,15 +17,20 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
+from app.errors import NexusError, as_unavailable
 from app.settings import Settings
 from resolvers.changes.queries import ChangeQueries
 from resolvers.changes.subscriptions import ChangeSubscriptions
 from resolvers.entities.mutations import EntityMutations
 from resolvers.entities.queries import EntityQueries
+from resolvers.entities.subscriptions import EntitySubscriptions
 from resolvers.entities.types import Entity, Relationship
 from resolvers.extensions import ErrorCodes, RoundTripReporter
 from resolvers.nodes import NodeQueries
+
+log = logging.getLogger("nexus.graphql")
 
 
 @strawberry.type
@@ -37,8 +44,27 @@ class Mutation(EntityMutations):
 
 
 @strawberry.type
-class Subscription(ChangeSubscriptions):
+class Subscription(EntitySubscriptions, ChangeSubscriptions):
     pass
+
+
+class NexusSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Expected failures (bad input, not found, a backend down) are answers, not incidents;
+        # only unexpected errors are logged, with their traceback.
+        for error in errors:
+            original = error.original_error
+            if original is None or isinstance(original, NexusError | GraphQLError):
+                continue
+            if as_unavailable(original) is not None:
+                continue
+            log.error(
+                "unexpected error",
+                exc_info=(type(original), original, original.__traceback__),
+                extra={"path": ".".join(str(p) for p in error.path or ())},
+            )
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
@@ -53,7 +79,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     ]
     if settings.round_trips_exposed:
         extensions.append(RoundTripReporter)
-    return strawberry.Schema(
+    return NexusSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -6,6 +6,7 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
+from resolvers.changes.live import live_changes
 from resolvers.changes.types import ChangeEvent
 from resolvers.context import Info
 from resolvers.node import from_global_id
@@ -15,7 +16,8 @@ from resolvers.node import from_global_id
 class ChangeSubscriptions:
     @strawberry.subscription(
         description="Every change in your organisation as it reaches the graph, optionally "
-        "only of some event types (`entity.updated`, or a prefix like `entity`) or objects."
+        "only of some event types (`entity.updated`, or a prefix like `entity`) or objects. "
+        "After a disconnect, resubscribe and catch up with `changes(since:)`."
     )
     async def changes(
         self,
@@ -25,13 +27,9 @@ class ChangeSubscriptions:
     ) -> AsyncGenerator[ChangeEvent, None]:
         wanted_ids = {from_global_id(gid, field="ids")[1] for gid in ids} if ids else None
         prefixes = tuple(types) if types else None
-        organization_id = info.context.scope.organization_id
-        async with info.context.state.publisher.subscribe() as stream:
-            async for change in stream:
-                if change.organization_id != organization_id:
-                    continue
-                if prefixes is not None and not change.event_type.startswith(prefixes):
-                    continue
-                if wanted_ids is not None and change.aggregate_id not in wanted_ids:
-                    continue
-                yield ChangeEvent(change=change)
+        async for change in live_changes(info):
+            if prefixes is not None and not change.event_type.startswith(prefixes):
+                continue
+            if wanted_ids is not None and change.aggregate_id not in wanted_ids:
+                continue
+            yield ChangeEvent(change=change)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 
 import strawberry
 
@@ -27,6 +28,17 @@ class ChangeAction(enum.Enum):
     UNRELATED = "UNRELATED"
 
 
+def change_action(change: Change) -> ChangeAction:
+    if change.aggregate_type == "relationship":
+        deleted = change.event_type.endswith("deleted")
+        return ChangeAction.UNRELATED if deleted else ChangeAction.RELATED
+    return ChangeAction(_ACTIONS[change.event_type.rsplit(".", 1)[-1]])
+
+
+def change_object_id(change: Change) -> strawberry.ID:
+    return to_global_id(change.aggregate_type.capitalize(), change.aggregate_id)
+
+
 @strawberry.type(description="One committed change to the graph.")
 class ChangeEvent:
     change: strawberry.Private[Change]
@@ -41,15 +53,16 @@ class ChangeEvent:
 
     @strawberry.field
     def action(self) -> ChangeAction:
-        if self.change.aggregate_type == "relationship":
-            deleted = self.change.event_type.endswith("deleted")
-            return ChangeAction.UNRELATED if deleted else ChangeAction.RELATED
-        return ChangeAction(_ACTIONS[self.change.event_type.rsplit(".", 1)[-1]])
+        return change_action(self.change)
 
     @strawberry.field(description="The global ID of the changed object.")
     def object_id(self) -> strawberry.ID:
-        return to_global_id(self.change.aggregate_type.capitalize(), self.change.aggregate_id)
+        return change_object_id(self.change)
 
     @strawberry.field(description="The object's version after the change.")
     def version(self) -> int:
         return self.change.version
+
+    @strawberry.field(description="When the change was committed.")
+    def committed_at(self) -> datetime:
+        return self.change.committed_at

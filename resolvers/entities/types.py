@@ -283,6 +283,11 @@ class Neighborhood:
         return bool(self.partial_reasons)
 
 
+async def relationship_from_id(info: Info, relationship_id: uuid.UUID) -> Relationship | None:
+    record = await info.context.entities.relationship_by_id.load(relationship_id)
+    return Relationship.from_record(record) if record is not None else None
+
+
 async def _entity(info: Info, raw_id: str) -> Entity | None:
     record = await info.context.entities.entity_by_id.load(uuid.UUID(raw_id))
     return Entity(record=record) if record is not None else None

@@ -1,0 +1,39 @@
+"""The one way a subscription receives changes: scoped to the caller's organisation, with
+fresh loaders per event, and a clear close when the subscriber falls behind."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.websockets import WebSocket
+
+from app.changes import Change
+from app.live import SlowConsumer
+from resolvers.context import Info
+
+log = logging.getLogger(__name__)
+
+# 1013 "Try Again Later": the client should reconnect, then catch up with changes(since:).
+SLOW_CONSUMER_CLOSE_CODE = 1013
+
+
+async def live_changes(info: Info) -> AsyncIterator[Change]:
+    context = info.context
+    organization_id = context.scope.organization_id
+    async with context.state.live.subscribe() as subscription:
+        try:
+            async for change in subscription.changes():
+                if change.organization_id != organization_id:
+                    continue
+                # A WebSocket context lives as long as the connection: cached loaders would
+                # serve what the previous event saw.
+                context.refresh_loaders()
+                yield change
+        except SlowConsumer as exc:
+            log.warning("disconnecting a slow subscriber")
+            if isinstance(context.request, WebSocket):
+                await context.request.close(
+                    code=SLOW_CONSUMER_CLOSE_CODE, reason="slow consumer: reconnect and catch up"
+                )
+            raise exc
