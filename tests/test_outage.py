@@ -91,3 +91,40 @@ async def test_writes_survive_neo4j_outage_and_graph_catches_up(
     assert ready.status_code == 200
     assert ready.json()["projection"]["pending"] == 0
     assert "graph matches postgres" in run_cli("graph", "verify").stdout
+
+
+async def test_postgres_outage_answers_unavailable_and_recovers(
+    client: GraphQLClient, server: Server
+) -> None:
+    # given a working service
+    entity = await create(client, name=unique("pg-outage"))
+    services("stop", "postgres")
+    try:
+        # when Postgres is down, reads and writes answer UNAVAILABLE promptly, nothing hangs
+        for query, variables in (
+            ("{ entities(first: 1) { totalCount } }", {}),
+            (CREATE, {"input": {"kind": "service", "name": "refused"}}),
+        ):
+            started = time.monotonic()
+            body = await client.execute(query, variables)
+            assert time.monotonic() - started < PROMPT_SECONDS
+            assert body["errors"][0]["extensions"]["code"] == "UNAVAILABLE", body
+            assert "postgres" in body["errors"][0]["message"].lower()
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            ready = await http.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["backends"]["postgres"]["status"] == "down"
+    finally:
+        services("start", "postgres")
+    # when it is back, the same process serves again without a restart
+    deadline = time.monotonic() + 30
+    while True:
+        body = await client.execute(
+            "query($id: ID!) { entity(id: $id) { name } }", {"id": entity["id"]}
+        )
+        if not body.get("errors") or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.5)
+    assert body["data"]["entity"]["name"] == entity["name"]
+    refused = await client.data('{ entities(filter: {namePrefix: "refused"}) { totalCount } }')
+    assert refused["entities"]["totalCount"] == 0
