@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 import redis.asyncio as aioredis
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -47,6 +48,10 @@ class GraphQLApp(GraphQL[Context, None]):
             keep_alive=True,
             keep_alive_interval=settings.ws_keepalive_interval,
         )
+
+    def encode_json(self, data: object) -> str:
+        # orjson: several times faster than the stdlib for every response and every event.
+        return orjson.dumps(data, default=str).decode()
 
     async def process_result(self, request: Request, result: ExecutionResult) -> Any:
         # Parse errors skip the schema extensions' rewrite; give them their code here too.
