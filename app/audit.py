@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import SessionFactory
 from app.models import AuditLog
 from app.scope import Scope
 
@@ -34,3 +35,25 @@ def record_audit(
             after=after,
         )
     )
+
+
+async def record_denial(
+    sessions: SessionFactory,
+    *,
+    scope: Scope,
+    action: str,
+    target_type: str,
+    target_id: uuid.UUID | None = None,
+    reason: dict[str, Any] | None = None,
+) -> None:
+    """A refused attempt, in its own transaction: the attempt's own work never commits."""
+    async with sessions() as session, session.begin():
+        record_audit(
+            session,
+            scope=scope,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            outcome="denied",
+            after=reason,
+        )

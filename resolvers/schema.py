@@ -23,16 +23,19 @@ from resolvers.entities.mutations import EntityMutations
 from resolvers.entities.queries import EntityQueries
 from resolvers.entities.types import Entity, Relationship
 from resolvers.extensions import ErrorCodes, RoundTripReporter
+from resolvers.identity.mutations import IdentityMutations
+from resolvers.identity.queries import IdentityQueries
+from resolvers.identity.types import ApiKey, User
 from resolvers.nodes import NodeQueries
 
 
 @strawberry.type
-class Query(NodeQueries, EntityQueries, ChangeQueries):
+class Query(NodeQueries, EntityQueries, IdentityQueries, ChangeQueries):
     pass
 
 
 @strawberry.type
-class Mutation(EntityMutations):
+class Mutation(EntityMutations, IdentityMutations):
     pass
 
 
@@ -57,7 +60,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Entity, Relationship],
+        types=[Entity, Relationship, User, ApiKey],
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )
