@@ -73,7 +73,7 @@ def role_of(value: str, *, field: str = "role") -> Role:
 
 
 def actor_of(user: User) -> str:
-    return f"user:{user.email}"
+    return f"user:{user.id}"
 
 
 # --- reads -------------------------------------------------------------------------------

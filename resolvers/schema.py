@@ -17,6 +17,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from app.settings import Settings
+from resolvers.audit.queries import AuditQueries
 from resolvers.changes.queries import ChangeQueries
 from resolvers.changes.subscriptions import ChangeSubscriptions
 from resolvers.entities.mutations import EntityMutations
@@ -30,7 +31,7 @@ from resolvers.nodes import NodeQueries
 
 
 @strawberry.type
-class Query(NodeQueries, EntityQueries, IdentityQueries, ChangeQueries):
+class Query(NodeQueries, EntityQueries, IdentityQueries, AuditQueries, ChangeQueries):
     pass
 
 

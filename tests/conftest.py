@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 import httpx
 import neo4j
 import pytest
+import redis.asyncio as aioredis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -111,6 +112,13 @@ def fresh_databases() -> None:
             await driver.execute_query("MATCH (n) DETACH DELETE n", database_="neo4j")
         finally:
             await driver.close()
+
+        # Login attempt counters and revocations belong to the databases they refer to.
+        redis = aioredis.from_url(os.environ["NEXUS_REDIS_URL"])
+        try:
+            await redis.flushdb()
+        finally:
+            await redis.aclose()
 
     asyncio.run(reset())
     run_cli("migrate")
