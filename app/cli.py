@@ -112,6 +112,18 @@ def seed() -> None:
                 state.sessions, scope=Scope.system("seed"), progress=lambda m: say(f"seed: {m}")
             )
             say(f"seed: created {entities} entities and {relationships} relationships")
+            if settings.env != "production":
+                from app.identity import ensure_admin
+                from app.seed import DEV_USER_EMAIL, DEV_USER_PASSWORD
+
+                await ensure_admin(
+                    state.sessions,
+                    email=DEV_USER_EMAIL,
+                    password=DEV_USER_PASSWORD,
+                    organization_slug="default",
+                    display_name="Development admin",
+                )
+                say(f"seed: development user {DEV_USER_EMAIL} / {DEV_USER_PASSWORD} (admin)")
             say("seed: projecting into the graph ...")
             projected = await state.projector.drain()
             elapsed = time.perf_counter() - started
@@ -120,6 +132,47 @@ def seed() -> None:
             await close_state(state)
 
     _run(work)
+
+
+@cli.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option(help="The admin's email (their login).")],
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, help="At least 12 characters.")
+    ],
+    organization: Annotated[
+        str, typer.Option(help="Organisation slug; created when it does not exist.")
+    ] = "default",
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+) -> None:
+    """Bootstrap an admin of an organisation (idempotent: an existing user becomes admin)."""
+
+    async def work(settings: Settings) -> tuple[bool, str]:
+        from app.db import create_engine, create_session_factory
+        from app.identity import ensure_admin
+
+        engine = create_engine(settings)
+        try:
+            _, org, created = await ensure_admin(
+                create_session_factory(engine),
+                email=email,
+                password=password,
+                organization_slug=organization,
+                display_name=name,
+            )
+            return created, org.slug
+        finally:
+            await engine.dispose()
+
+    from app.errors import NexusError
+
+    try:
+        created, slug = _run(work)
+    except NexusError as exc:
+        say(f"create-admin: {exc.message}")
+        raise typer.Exit(2) from None
+    verb = "created" if created else "already existed; made"
+    say(f"create-admin: {email} {verb} admin of organisation {slug!r}")
 
 
 @cli.command("print-schema")

@@ -242,6 +242,7 @@ async def create_entity(
         confidence=validation.confidence(confidence, field="confidence"),
         tags=validation.tags(list(tags), field="tags"),
         version=1,
+        owner_id=scope.user_id,
     )
     async with sessions() as session, session.begin():
         session.add(entity)

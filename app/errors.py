@@ -68,6 +68,10 @@ class Unauthenticated(NexusError):
     code = ErrorCode.UNAUTHENTICATED
 
 
+class RateLimited(NexusError):
+    code = ErrorCode.RATE_LIMITED
+
+
 _NEO4J_DOWN = (
     neo4j.exceptions.ServiceUnavailable,
     neo4j.exceptions.SessionExpired,

@@ -20,16 +20,20 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types import ExecutionResult
 
+from app.authn import authenticate, bearer_token
 from app.db import create_engine, create_session_factory
+from app.errors import NexusError
 from app.live import LiveChannel
 from app.logging import configure_logging
 from app.metrics import metrics_endpoint
 from app.outbox import projection_lag
-from app.scope import Scope as RequestScope
+from app.ratelimit import LoginLimiter
 from app.settings import Settings
 from app.state import AppState
+from app.tokens import Revocations, TokenIssuer
 from graph.driver import create_graph
 from graph.projector import Projector
 from resolvers.context import Context
@@ -61,10 +65,37 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         state: AppState = request.app.state.nexus
-        # Every caller acts in the default organisation until authentication assigns one.
-        return Context(
-            state=state, scope=RequestScope.system("anonymous"), request=request, response=response
-        )
+        context = Context(state=state, principal=None, request=request, response=response)
+        try:
+            token = bearer_token(request.headers.get("authorization"))
+            if token is not None:
+                context.authenticate_as(await authenticate(state, token))
+        except NexusError as exc:
+            # Reported by the first field that needs a caller; `login` still works.
+            context.auth_error = exc
+        return context
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        """WebSockets authenticate once, from `connection_init` (or the upgrade's header)."""
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        raw = params.get("Authorization") or params.get("authorization") or params.get("token")
+        try:
+            token = bearer_token(raw)
+            if token is not None:
+                context.authenticate_as(await authenticate(context.state, token))
+        except NexusError as exc:
+            raise ConnectionRejectionError({"message": exc.message, **exc.extensions}) from exc
+        if context.principal is None:
+            reason = context.auth_error or None
+            raise ConnectionRejectionError(
+                {
+                    "message": reason.message
+                    if reason
+                    else "Send a bearer token in connection_init.",
+                    "code": "UNAUTHENTICATED",
+                }
+            )
+        return None
 
 
 async def open_state(settings: Settings) -> AppState:
@@ -76,6 +107,11 @@ async def open_state(settings: Settings) -> AppState:
     await live.start()
     await live.wait_ready(within=settings.database_connect_timeout)
     projector = Projector(engine=engine, graph=graph, publisher=live, settings=settings)
+    redis = aioredis.from_url(
+        settings.redis_url.get_secret_value(),
+        socket_connect_timeout=READINESS_TIMEOUT,
+        socket_timeout=READINESS_TIMEOUT,
+    )
     return AppState(
         settings=settings,
         engine=engine,
@@ -83,6 +119,15 @@ async def open_state(settings: Settings) -> AppState:
         graph=graph,
         live=live,
         projector=projector,
+        redis=redis,
+        tokens=TokenIssuer(settings),
+        revocations=Revocations(redis, fail_closed=settings.revocation_fail_closed),
+        login_limiter=LoginLimiter(
+            redis,
+            per_user=settings.login_max_attempts,
+            per_address=settings.login_max_attempts_per_ip,
+            window=settings.login_window,
+        ),
     )
 
 
@@ -91,6 +136,7 @@ async def close_state(state: AppState) -> None:
     await state.live.stop()
     await state.graph.driver.close()
     await state.engine.dispose()
+    await state.redis.aclose()
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

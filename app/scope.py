@@ -2,17 +2,50 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass
 
 from app.models import DEFAULT_ORGANIZATION_ID
 
 
+class Role(enum.StrEnum):
+    """Roles per organisation, each including everything the ones before it may do."""
+
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    STEWARD = "steward"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return _RANKS[self]
+
+    def includes(self, other: Role) -> bool:
+        return self.rank >= other.rank
+
+
+_RANKS = {role: rank for rank, role in enumerate(Role)}
+
+
 @dataclass(frozen=True, slots=True)
 class Scope:
+    """The authenticated principal: a user, an API key, or the system (CLI and seed)."""
+
     organization_id: uuid.UUID
     actor: str
+    role: Role = Role.ADMIN
+    user_id: uuid.UUID | None = None
+    api_key_id: uuid.UUID | None = None
+    token_id: str | None = None
+    token_family: str | None = None
+    token_expires_at: float | None = None
 
     @classmethod
-    def system(cls, actor: str = "system") -> Scope:
-        return cls(organization_id=DEFAULT_ORGANIZATION_ID, actor=actor)
+    def system(
+        cls, actor: str = "system", organization_id: uuid.UUID = DEFAULT_ORGANIZATION_ID
+    ) -> Scope:
+        return cls(organization_id=organization_id, actor=actor)
+
+    def may(self, role: Role) -> bool:
+        return self.role.includes(role)

@@ -19,6 +19,9 @@ from app.models import Entity
 from app.scope import Scope
 
 DEMO_KEY = "demoKey"
+# The development login that `nexus seed` creates outside production (see README).
+DEV_USER_EMAIL = "dev@nexus-graph.example"
+DEV_USER_PASSWORD = "nexus-dev-password"  # noqa: S105
 
 
 async def seed_demo_graph(

@@ -7,6 +7,7 @@ Secrets are `SecretStr`, so they never appear in reprs or logs.
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -14,6 +15,9 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
+
+# Only good for development and tests: production refuses to start with it.
+DEFAULT_JWT_SECRET = "nexus-dev-jwt-secret-change-me-0123456789abcdef"  # noqa: S105
 
 
 class Settings(BaseSettings):
@@ -39,6 +43,27 @@ class Settings(BaseSettings):
 
     redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
 
+    jwt_secret: SecretStr = SecretStr(DEFAULT_JWT_SECRET)
+    jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
+    jwt_issuer: str = "nexus-graph"
+    jwt_audience: str = "nexus-graph"
+    jwt_private_key_file: Path | None = Field(
+        default=None, description="RS256 signing key, when this service issues RS256 tokens."
+    )
+    jwt_public_key_file: Path | None = Field(
+        default=None, description="RS256 verification key (PEM) of an identity provider."
+    )
+    jwks_url: str | None = Field(default=None, description="RS256 keys of an identity provider.")
+    access_token_ttl: int = Field(default=900, ge=30, description="Seconds.")
+    refresh_token_ttl: int = Field(default=7 * 24 * 3600, ge=60, description="Seconds.")
+    login_max_attempts: int = Field(
+        default=5, ge=1, description="Failed logins per user per window."
+    )
+    login_max_attempts_per_ip: int = Field(
+        default=50, ge=1, description="Failed logins per client address per window."
+    )
+    login_window: int = Field(default=300, ge=1, description="Seconds.")
+
     graphiql: bool | None = Field(
         default=None, description="Serve GraphiQL at /graphql; on by default outside production."
     )
@@ -60,6 +85,10 @@ class Settings(BaseSettings):
         default=2.0, ge=0, description="How long a mutation waits for its own graph projection."
     )
 
+    revocation_fail_closed: bool = Field(
+        default=False,
+        description="Refuse authenticated requests while Redis (token revocation) is down.",
+    )
     subscriber_queue_size: int = Field(
         default=1_000,
         ge=1,
@@ -74,6 +103,23 @@ class Settings(BaseSettings):
     def _page_sizes_agree(self) -> Settings:
         if self.default_page_size > self.max_page_size:
             raise ValueError("NEXUS_DEFAULT_PAGE_SIZE must not exceed NEXUS_MAX_PAGE_SIZE")
+        return self
+
+    @model_validator(mode="after")
+    def _production_has_real_secrets(self) -> Settings:
+        if self.env != "production" or self.jwt_algorithm != "HS256":
+            return self
+        secret = self.jwt_secret.get_secret_value()
+        if secret == DEFAULT_JWT_SECRET or len(secret) < 32:
+            raise ValueError(
+                "NEXUS_JWT_SECRET must be set to a secret of at least 32 characters in production"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _rs256_has_keys(self) -> Settings:
+        if self.jwt_algorithm == "RS256" and not (self.jwt_public_key_file or self.jwks_url):
+            raise ValueError("RS256 needs NEXUS_JWT_PUBLIC_KEY_FILE or NEXUS_JWKS_URL")
         return self
 
     @cached_property

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db import SessionFactory
 from app.live import LiveChannel
+from app.ratelimit import LoginLimiter
 from app.settings import Settings
+from app.tokens import Revocations, TokenIssuer
 from graph.driver import Graph
 from graph.projector import Projector
 
@@ -21,3 +24,7 @@ class AppState:
     graph: Graph
     live: LiveChannel
     projector: Projector
+    redis: aioredis.Redis
+    tokens: TokenIssuer
+    revocations: Revocations
+    login_limiter: LoginLimiter

@@ -5,7 +5,7 @@ row's timestamp, taken by Postgres on this machine) to its arrival at the client
 deliveries that never happened.
 
     make services migrate            # the development services
-    .venv/bin/python bench/live_fanout.py --subscribers 1000 --writes 200 --rate 10
+    .venv/bin/python -m bench.live_fanout --subscribers 1000 --writes 200 --rate 10
 
 The script starts its own `nexus serve` processes on free ports against the configured
 databases and Redis, spreads the subscribers over client worker processes (the clients share
@@ -28,6 +28,8 @@ from pathlib import Path
 import httpx
 import orjson
 import websockets
+
+from bench.common import DEV_EMAIL, DEV_PASSWORD, login
 
 NEXUS = Path(sys.executable).with_name("nexus")
 SUBSCRIBE = 'subscription { entityChanged(kind: "bench-fanout") { seq version } }'
@@ -71,7 +73,9 @@ def start_servers(count: int, log_dir: Path) -> list[tuple[str, subprocess.Popen
 # --- client worker process ---------------------------------------------------------------
 
 
-async def subscriber(url: str, arrivals: dict[int, float], ready: asyncio.Event) -> str | None:
+async def subscriber(
+    url: str, token: str, arrivals: dict[int, float], ready: asyncio.Event
+) -> str | None:
     ws_url = url.replace("http://", "ws://") + "/graphql"
     try:
         async with websockets.connect(
@@ -80,7 +84,8 @@ async def subscriber(url: str, arrivals: dict[int, float], ready: asyncio.Event)
             open_timeout=60,
             ping_interval=None,
         ) as ws:
-            await ws.send(b'{"type": "connection_init", "payload": {}}', text=True)
+            init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
+            await ws.send(orjson.dumps(init), text=True)
             await ws.recv()
             start = {"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}}
             await ws.send(orjson.dumps(start), text=True)
@@ -98,12 +103,14 @@ async def subscriber(url: str, arrivals: dict[int, float], ready: asyncio.Event)
     return None
 
 
-async def client_worker(urls: list[str], count: int, offset: int, out: Path) -> None:
+async def client_worker(urls: list[str], token: str, count: int, offset: int, out: Path) -> None:
     stop_file = out.with_suffix(".stop")
     arrivals: list[dict[int, float]] = [{} for _ in range(count)]
     readies = [asyncio.Event() for _ in range(count)]
     tasks = [
-        asyncio.create_task(subscriber(urls[(offset + i) % len(urls)], arrivals[i], readies[i]))
+        asyncio.create_task(
+            subscriber(urls[(offset + i) % len(urls)], token, arrivals[i], readies[i])
+        )
         for i in range(count)
     ]
     await asyncio.gather(*(r.wait() for r in readies))
@@ -147,6 +154,7 @@ async def coordinate(args: argparse.Namespace) -> None:
     args.log_dir.mkdir(parents=True, exist_ok=True)
     servers = start_servers(args.servers, args.log_dir)
     urls = [url for url, _ in servers]
+    token = login(urls[0], args.email, args.password)
     work = Path(tempfile.mkdtemp(prefix="nexus-fanout-"))
     workers: list[tuple[Path, subprocess.Popen[bytes]]] = []
     try:
@@ -162,13 +170,16 @@ async def coordinate(args: argparse.Namespace) -> None:
             out = work / f"worker-{index}.json"
             command = [
                 sys.executable,
-                __file__,
+                "-m",
+                "bench.live_fanout",
                 "--worker",
                 str(out),
                 "--count",
                 str(count),
                 "--offset",
                 str(offset),
+                "--token",
+                token,
                 "--urls",
                 *urls,
             ]
@@ -180,7 +191,8 @@ async def coordinate(args: argparse.Namespace) -> None:
         await asyncio.sleep(2)  # let every subscription reach its server
 
         seqs: list[int] = []
-        async with httpx.AsyncClient(base_url=urls[0], timeout=30) as http:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=urls[0], timeout=30, headers=headers) as http:
             created = await http.post("/graphql", json={"query": CREATE})
             entity_id = created.json()["data"]["createEntity"]["entity"]["id"]
             print(f"writing {args.writes} updates at {args.rate}/s ...")
@@ -246,13 +258,16 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=200)
     parser.add_argument("--rate", type=float, default=10.0, help="writes per second")
     parser.add_argument("--log-dir", type=Path, default=Path("/tmp/nexus-bench-live"))
+    parser.add_argument("--email", default=DEV_EMAIL, help="an editor's login")
+    parser.add_argument("--password", default=DEV_PASSWORD)
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--token", help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--offset", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--urls", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        asyncio.run(client_worker(args.urls, args.count, args.offset, args.worker))
+        asyncio.run(client_worker(args.urls, args.token, args.count, args.offset, args.worker))
     else:
         asyncio.run(coordinate(args))
 

@@ -1,8 +1,8 @@
 """Load against a running server: concurrent clients or simulated users, mixed read queries.
 
-    .venv/bin/python bench/load.py --url http://127.0.0.1:8000 --clients 50 --duration 30 \
+    .venv/bin/python -m bench.load --url http://127.0.0.1:8000 --clients 50 --duration 30 \
         --scenario lookup
-    .venv/bin/python bench/load.py --users 1000 --think 3 --duration 60 --scenario mixed
+    .venv/bin/python -m bench.load --users 1000 --think 3 --duration 60 --scenario mixed
 
 Reports throughput, p50/p95/p99 latency per scenario, error counts, and the peak resident
 memory of the server processes it was pointed at (`--server-pid`, repeatable).
@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from bench.common import DEV_EMAIL, DEV_PASSWORD, login
 
 Query = tuple[str, dict[str, object]]
 
@@ -143,11 +145,16 @@ async def main() -> None:
     parser.add_argument("--scenario", default="mixed", help="lookup, page, neighbors or mixed")
     parser.add_argument("--server-pid", type=int, action="append", default=[])
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--email", default=DEV_EMAIL)
+    parser.add_argument("--password", default=DEV_PASSWORD)
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
     limits = httpx.Limits(max_connections=max(args.clients, args.users, 10))
-    async with httpx.AsyncClient(base_url=args.url, timeout=30, limits=limits) as http:
+    headers = {"Authorization": f"Bearer {login(args.url, args.email, args.password)}"}
+    async with httpx.AsyncClient(
+        base_url=args.url, timeout=30, limits=limits, headers=headers
+    ) as http:
         sample = await sample_ids(http, 2_000)
         makers = scenarios(sample, rng)
         names = list(makers) if args.scenario == "mixed" else [args.scenario]

@@ -7,9 +7,11 @@ import asyncio
 import strawberry
 
 from app.errors import BadUserInput
+from app.scope import Role
 from resolvers.context import Info
 from resolvers.entities.types import Entity, relationship_from_id
 from resolvers.node import Node, from_global_id
+from resolvers.permissions import requires
 
 MAX_NODES = 100
 
@@ -27,11 +29,17 @@ async def _resolve(info: Info, global_id: str, field: str) -> Node | None:
 
 @strawberry.type
 class NodeQueries:
-    @strawberry.field(description="Any object by its global ID; null when there is none.")
+    @strawberry.field(
+        extensions=requires(Role.VIEWER),
+        description="Any object by its global ID; null when there is none.",
+    )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await _resolve(info, id, "id")
 
-    @strawberry.field(description="Several objects by global ID, in order; null for misses.")
+    @strawberry.field(
+        extensions=requires(Role.VIEWER),
+        description="Several objects by global ID, in order; null for misses.",
+    )
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
         if len(ids) > MAX_NODES:
             raise BadUserInput(f"ids may hold at most {MAX_NODES} IDs.", field="ids")

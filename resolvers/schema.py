@@ -21,6 +21,7 @@ from strawberry.types import ExecutionContext
 
 from app.errors import NexusError, as_unavailable
 from app.settings import Settings
+from resolvers.audit.queries import AuditQueries
 from resolvers.changes.queries import ChangeQueries
 from resolvers.changes.subscriptions import ChangeSubscriptions
 from resolvers.entities.mutations import EntityMutations
@@ -28,18 +29,21 @@ from resolvers.entities.queries import EntityQueries
 from resolvers.entities.subscriptions import EntitySubscriptions
 from resolvers.entities.types import Entity, Relationship
 from resolvers.extensions import ErrorCodes, RoundTripReporter
+from resolvers.identity.mutations import IdentityMutations
+from resolvers.identity.queries import IdentityQueries
+from resolvers.identity.types import ApiKey, User
 from resolvers.nodes import NodeQueries
 
 log = logging.getLogger("nexus.graphql")
 
 
 @strawberry.type
-class Query(NodeQueries, EntityQueries, ChangeQueries):
+class Query(NodeQueries, EntityQueries, IdentityQueries, AuditQueries, ChangeQueries):
     pass
 
 
 @strawberry.type
-class Mutation(EntityMutations):
+class Mutation(EntityMutations, IdentityMutations):
     pass
 
 
@@ -83,7 +87,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Entity, Relationship],
+        types=[Entity, Relationship, User, ApiKey],
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )

@@ -9,7 +9,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -17,6 +18,7 @@ from typing import Any, BinaryIO
 import httpx
 import neo4j
 import pytest
+import redis.asyncio as aioredis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -33,9 +35,26 @@ TEST_ENV = {
     "NEXUS_DATABASE_URL": "postgresql+asyncpg://nexus:nexus@127.0.0.1:55432/nexus",
     "NEXUS_NEO4J_URI": "bolt://127.0.0.1:57687",
     "NEXUS_REDIS_URL": "redis://127.0.0.1:56379/0",
+    # One login serves the whole session; keep it valid however long the suite runs.
+    "NEXUS_ACCESS_TOKEN_TTL": "7200",
 }
 for _key, _value in TEST_ENV.items():
     os.environ.setdefault(_key, _value)
+
+ADMIN_EMAIL = "admin@nexus-graph.example"
+ADMIN_PASSWORD = "admin-password-for-tests"
+MEMBER_PASSWORD = "member-password-for-tests"
+
+LOGIN = """
+mutation Login($email: String!, $password: String!, $organization: String) {
+  login(email: $email, password: $password, organization: $organization) {
+    accessToken refreshToken tokenType expiresIn role user { id email }
+  }
+}
+"""
+CREATE_USER = """
+mutation CreateUser($input: CreateUserInput!) { createUser(input: $input) { id email role } }
+"""
 
 NEO4J_AUTH = (
     os.environ.get("NEXUS_NEO4J_USER", "neo4j"),
@@ -93,6 +112,13 @@ def fresh_databases() -> None:
             await driver.execute_query("MATCH (n) DETACH DELETE n", database_="neo4j")
         finally:
             await driver.close()
+
+        # Login attempt counters and revocations belong to the databases they refer to.
+        redis = aioredis.from_url(os.environ["NEXUS_REDIS_URL"])
+        try:
+            await redis.flushdb()
+        finally:
+            await redis.aclose()
 
     asyncio.run(reset())
     run_cli("migrate")
@@ -174,15 +200,117 @@ class GraphQLClient:
         return data
 
 
+async def login(
+    server: Server, email: str, password: str, organization: str | None = None
+) -> dict[str, Any]:
+    """The `login` mutation's payload (tokens, user, role)."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+        body = await GraphQLClient(http).data(
+            LOGIN, {"email": email, "password": password, "organization": organization}
+        )
+    payload: dict[str, Any] = body["login"]
+    return payload
+
+
+@pytest.fixture(scope="session")
+def admin_account(fresh_databases: None) -> tuple[str, str]:
+    """The default organisation's admin, bootstrapped by the real CLI."""
+    run_cli("create-admin", "--email", ADMIN_EMAIL, "--password", ADMIN_PASSWORD)
+    return ADMIN_EMAIL, ADMIN_PASSWORD
+
+
+@pytest.fixture(scope="session")
+async def admin_token(server: Server, admin_account: tuple[str, str]) -> str:
+    token: str = (await login(server, *admin_account))["accessToken"]
+    return token
+
+
+def authorized(server: Server, token: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=server.url, timeout=60, headers={"Authorization": f"Bearer {token}"}
+    )
+
+
 @pytest.fixture
-async def client(server: Server) -> AsyncIterator[GraphQLClient]:
+async def client(server: Server, admin_token: str) -> AsyncIterator[GraphQLClient]:
+    """The default organisation's admin; raw `client.http` requests carry the token too."""
+    async with authorized(server, admin_token) as http:
+        yield GraphQLClient(http)
+
+
+@pytest.fixture
+async def anonymous(server: Server) -> AsyncIterator[GraphQLClient]:
     async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
         yield GraphQLClient(http)
 
 
+@dataclass
+class Member:
+    client: GraphQLClient
+    user_id: str
+    email: str
+    password: str
+    organization: str
+    tokens: dict[str, Any]
+
+
+MakeMember = Callable[..., Awaitable[Member]]
+
+
+@pytest.fixture
+async def member(server: Server, admin_token: str) -> AsyncIterator[MakeMember]:
+    """`await member("viewer")`: a new user with that role, logged in; pass
+    `organization="other"` for a user of another organisation (created when missing)."""
+    opened: list[httpx.AsyncClient] = []
+
+    async def make(role: str = "viewer", organization: str = "default") -> Member:
+        token = admin_token
+        if organization != "default":
+            org_admin = f"admin@{organization}.example"
+            run_cli(
+                "create-admin",
+                "--email",
+                org_admin,
+                "--password",
+                ADMIN_PASSWORD,
+                "--organization",
+                organization,
+            )
+            token = (await login(server, org_admin, ADMIN_PASSWORD, organization))["accessToken"]
+        email = f"{role}-{uuid.uuid4().hex[:8]}@{organization}.example"
+        async with authorized(server, token) as http:
+            created = await GraphQLClient(http).data(
+                CREATE_USER,
+                {
+                    "input": {
+                        "email": email,
+                        "displayName": f"{role} of {organization}",
+                        "password": MEMBER_PASSWORD,
+                        "role": role.upper(),
+                    }
+                },
+            )
+        tokens = await login(server, email, MEMBER_PASSWORD, organization)
+        http = authorized(server, tokens["accessToken"])
+        opened.append(http)
+        return Member(
+            client=GraphQLClient(http),
+            user_id=created["createUser"]["id"],
+            email=email,
+            password=MEMBER_PASSWORD,
+            organization=organization,
+            tokens=tokens,
+        )
+
+    yield make
+    for http in opened:
+        await http.aclose()
+
+
 @pytest.fixture(scope="session")
 async def db() -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(os.environ["NEXUS_DATABASE_URL"])
+    # Pre-ping: a test restarts Postgres, which kills pooled connections.
+    engine = create_async_engine(os.environ["NEXUS_DATABASE_URL"], pool_pre_ping=True)
     yield engine
     await engine.dispose()
 

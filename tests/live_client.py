@@ -57,10 +57,12 @@ def ws_url(http_url: str) -> str:
 
 @asynccontextmanager
 async def live_client(
-    http_url: str, protocol: str = "graphql-transport-ws", payload: dict[str, Any] | None = None
+    http_url: str, token: str | None, protocol: str = "graphql-transport-ws"
 ) -> AsyncIterator[LiveClient]:
+    """Connected and acknowledged; the bearer token travels in `connection_init`."""
+    payload = {"Authorization": f"Bearer {token}"} if token else {}
     async with websockets.connect(ws_url(http_url), subprotocols=[protocol]) as ws:  # type: ignore[list-item]
-        await ws.send(json.dumps({"type": "connection_init", "payload": payload or {}}))
+        await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
         ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
         assert ack["type"] == "connection_ack", ack
         yield LiveClient(ws, protocol)

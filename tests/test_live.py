@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import re
 from collections.abc import Iterator
 
@@ -14,7 +15,14 @@ import websockets
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.conftest import GraphQLClient, Server, services, start_server, stop_server
+from tests.conftest import (
+    GraphQLClient,
+    MakeMember,
+    Server,
+    services,
+    start_server,
+    stop_server,
+)
 from tests.live_client import LiveClient, live_client, ws_url
 from tests.test_entities import UPDATE, create, unique
 from tests.test_relationships import RELATE
@@ -50,12 +58,12 @@ def replica(fresh_databases: None, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 async def test_entity_changed_by_id_sees_updates_and_relationships(
-    client: GraphQLClient, server: Server
+    client: GraphQLClient, server: Server, admin_token: str
 ) -> None:
     # given an entity watched by id, and another entity of the same kind that is not watched
     watched = await create(client, name=unique("watched"), kind="robot")
     other = await create(client, name=unique("other"), kind="robot")
-    async with live_client(server.url) as live:
+    async with live_client(server.url, admin_token) as live:
         await live.subscribe(ENTITY_CHANGED, {"id": watched["id"]})
         await asyncio.sleep(0.3)
         # when the other entity changes, then the watched one, then it gains a relationship
@@ -79,10 +87,10 @@ async def test_entity_changed_by_id_sees_updates_and_relationships(
 
 
 async def test_entity_changed_by_kind_and_argument_errors(
-    client: GraphQLClient, server: Server
+    client: GraphQLClient, server: Server, admin_token: str
 ) -> None:
     kind = unique("kind").replace("-", "")
-    async with live_client(server.url) as live:
+    async with live_client(server.url, admin_token) as live:
         await live.subscribe(ENTITY_CHANGED, {"kind": kind})
         await asyncio.sleep(0.3)
         await create(client, kind="elsewhere")
@@ -90,7 +98,7 @@ async def test_entity_changed_by_kind_and_argument_errors(
         event = (await live.event())["data"]["entityChanged"]
         assert event["action"] == "CREATED"
         assert event["objectId"] == mine["id"]
-    async with live_client(server.url) as live:
+    async with live_client(server.url, admin_token) as live:
         await live.subscribe(ENTITY_CHANGED, {})
         message = await live.message()
         assert message["type"] in ("error", "next")
@@ -98,11 +106,11 @@ async def test_entity_changed_by_kind_and_argument_errors(
 
 
 async def test_a_change_written_on_one_replica_reaches_subscribers_on_another(
-    client: GraphQLClient, server: Server, replica: Server
+    client: GraphQLClient, server: Server, replica: Server, admin_token: str
 ) -> None:
     # given a subscriber connected to the second replica
     entity = await create(client, name=unique("fanout"))
-    async with live_client(replica.url, "graphql-ws") as live:
+    async with live_client(replica.url, admin_token, "graphql-ws") as live:
         await live.subscribe(ENTITY_CHANGED, {"id": entity["id"]})
         await asyncio.sleep(0.3)
         # when the first replica writes
@@ -114,11 +122,11 @@ async def test_a_change_written_on_one_replica_reaches_subscribers_on_another(
 
 
 async def test_reconnecting_client_catches_up_without_missing_anything(
-    client: GraphQLClient, server: Server
+    client: GraphQLClient, server: Server, admin_token: str
 ) -> None:
     # given a subscriber that has seen one change
     entity = await create(client, name=unique("catchup"))
-    async with live_client(server.url) as live:
+    async with live_client(server.url, admin_token) as live:
         await live.subscribe(ENTITY_CHANGED, {"id": entity["id"]})
         await asyncio.sleep(0.3)
         await client.data(UPDATE, {"input": {"id": entity["id"], "name": "seen"}})
@@ -131,7 +139,7 @@ async def test_reconnecting_client_catches_up_without_missing_anything(
         for i in range(3)
     ]
     # and it reconnects: subscribe first, then catch up from the last seq it saw
-    async with live_client(server.url) as live:
+    async with live_client(server.url, admin_token) as live:
         await live.subscribe(ENTITY_CHANGED, {"id": entity["id"]})
         await asyncio.sleep(0.3)
         caught_up = (await client.data(CATCH_UP, {"since": last_seen}))["changes"]
@@ -146,11 +154,11 @@ async def test_reconnecting_client_catches_up_without_missing_anything(
 
 
 async def test_slow_consumer_is_disconnected_with_a_clear_reason(
-    client: GraphQLClient, replica: Server, db: AsyncEngine
+    client: GraphQLClient, replica: Server, db: AsyncEngine, admin_token: str
 ) -> None:
     # given a large entity, watched on the replica (queue of 3) by a client that stops reading
     entity = await create(client, name=unique("heavy"), properties={"blob": "x" * 60_000})
-    async with live_client(replica.url) as live:
+    async with live_client(replica.url, admin_token) as live:
         await live.subscribe(
             "subscription($id: ID) { entityChanged(id: $id) { seq entity { properties } } }",
             {"id": entity["id"]},
@@ -187,18 +195,22 @@ def _uuid(global_id: str) -> str:
     return base64.urlsafe_b64decode(global_id).decode().split(":", 1)[1]
 
 
-async def test_legacy_protocol_gets_keep_alives(replica: Server) -> None:
+async def test_legacy_protocol_gets_keep_alives(replica: Server, admin_token: str) -> None:
     async with websockets.connect(ws_url(replica.url), subprotocols=["graphql-ws"]) as ws:  # type: ignore[list-item]
-        await ws.send('{"type": "connection_init", "payload": {}}')
+        await ws.send(
+            json.dumps(
+                {"type": "connection_init", "payload": {"Authorization": f"Bearer {admin_token}"}}
+            )
+        )
         received = [await asyncio.wait_for(ws.recv(), 5) for _ in range(3)]
     assert sum('"ka"' in str(m) for m in received) >= 2
 
 
 async def test_redis_outage_is_visible_and_live_updates_resume(
-    client: GraphQLClient, server: Server
+    client: GraphQLClient, server: Server, admin_token: str
 ) -> None:
     entity = await create(client, name=unique("redis"))
-    async with live_client(server.url) as live:
+    async with live_client(server.url, admin_token) as live:
         await live.subscribe(ENTITY_CHANGED, {"id": entity["id"]})
         await asyncio.sleep(0.3)
         before = (await client.data(UPDATE, {"input": {"id": entity["id"], "name": "r1"}}))[
@@ -221,7 +233,7 @@ async def test_redis_outage_is_visible_and_live_updates_resume(
         while (await http.get("/readyz")).json()["live"]["available"] is not True:
             assert asyncio.get_running_loop().time() < deadline, "live channel did not recover"
             await asyncio.sleep(0.5)
-    async with live_client(server.url) as live:
+    async with live_client(server.url, admin_token) as live:
         await live.subscribe(ENTITY_CHANGED, {"id": entity["id"]})
         await asyncio.sleep(0.3)
         after = await client.data(UPDATE, {"input": {"id": entity["id"], "name": "r3"}})
@@ -233,7 +245,7 @@ async def test_redis_outage_is_visible_and_live_updates_resume(
 
 
 async def test_abrupt_disconnects_leak_no_subscribers_tasks_or_memory(
-    client: GraphQLClient, server: Server
+    client: GraphQLClient, server: Server, admin_token: str
 ) -> None:
     async def metrics() -> dict[str, float]:
         async with httpx.AsyncClient(base_url=server.url) as http:
@@ -247,7 +259,7 @@ async def test_abrupt_disconnects_leak_no_subscribers_tasks_or_memory(
         return values
 
     async def open_and_kill() -> None:
-        async with live_client(server.url) as live:
+        async with live_client(server.url, admin_token) as live:
             await live.subscribe(CHANGES, {})
             await asyncio.sleep(0.2)
             # drop the TCP connection without a close frame, like a crashed client
@@ -277,3 +289,39 @@ async def test_abrupt_disconnects_leak_no_subscribers_tasks_or_memory(
         now["process_resident_memory_bytes"] - baseline["process_resident_memory_bytes"]
     ) / 2**20
     assert grown_mb < 25, f"RSS grew by {grown_mb:.1f} MiB after 200 killed connections"
+
+
+@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
+@pytest.mark.parametrize("token", [None, "not-a-token", "eyJhbGciOiJub25lIn0.e30."])
+async def test_subscribing_without_a_valid_token_is_refused(
+    server: Server, protocol: str, token: str | None
+) -> None:
+    payload = {"Authorization": f"Bearer {token}"} if token else {}
+    async with websockets.connect(ws_url(server.url), subprotocols=[protocol]) as ws:  # type: ignore[list-item]
+        await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+        if protocol == "graphql-transport-ws":
+            # the protocol's answer to a refused connection_init: close with 4403 Forbidden
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 10)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 4403
+        else:
+            # the legacy protocol answers connection_error, then closes
+            message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            assert message["type"] == "connection_error"
+            assert message["payload"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_subscribers_never_see_another_organisations_changes(
+    client: GraphQLClient, server: Server, member: MakeMember
+) -> None:
+    # given a viewer of another organisation, subscribed to every change it may see
+    outsider = await member("viewer", organization="elsewhere")
+    async with live_client(server.url, outsider.tokens["accessToken"]) as live:
+        await live.subscribe(CHANGES, {})
+        await asyncio.sleep(0.3)
+        # when the default organisation changes something
+        await create(client, name=unique("private"))
+        # then nothing reaches the outsider
+        with pytest.raises(TimeoutError):
+            await live.event(within=3)

@@ -25,7 +25,7 @@ subscription($id: ID) { entityChanged(id: $id) { seq action version entity { nam
 
 @pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
 async def test_python_gql_client_receives_changes(
-    client: GraphQLClient, server: Server, protocol: str
+    client: GraphQLClient, server: Server, protocol: str, admin_token: str
 ) -> None:
     entity = await create(client, name=unique("gql"))
     subprotocol = (
@@ -33,7 +33,11 @@ async def test_python_gql_client_receives_changes(
         if protocol == "graphql-transport-ws"
         else WebsocketsTransport.APOLLO_SUBPROTOCOL
     )
-    transport = WebsocketsTransport(url=ws_url(server.url), subprotocols=[subprotocol])
+    transport = WebsocketsTransport(
+        url=ws_url(server.url),
+        subprotocols=[subprotocol],
+        init_payload={"Authorization": f"Bearer {admin_token}"},
+    )
     async with Client(transport=transport) as session:
         request = GraphQLRequest(ENTITY_CHANGED, variable_values={"id": entity["id"]})
         stream = session.subscribe(request)
@@ -60,7 +64,7 @@ def node_client() -> str:
 
 
 async def test_javascript_graphql_ws_client_receives_changes(
-    client: GraphQLClient, server: Server, node_client: str
+    client: GraphQLClient, server: Server, node_client: str, admin_token: str
 ) -> None:
     entity = await create(client, name=unique("js"))
     process = await asyncio.create_subprocess_exec(
@@ -69,6 +73,7 @@ async def test_javascript_graphql_ws_client_receives_changes(
         ws_url(server.url),
         entity["id"],
         "2",
+        admin_token,
         stdout=asyncio.subprocess.PIPE,
     )
     assert process.stdout is not None

@@ -48,9 +48,15 @@ async def test_graphiql_is_served_to_browsers(server: Server) -> None:
     assert "graphiql" in response.text.lower()
 
 
-async def _ws_roundtrip(url: str, protocol: str, start: dict[str, Any]) -> list[dict[str, Any]]:
+def _auth(client: GraphQLClient) -> dict[str, str]:
+    return {"Authorization": client.http.headers["Authorization"]}
+
+
+async def _ws_roundtrip(
+    url: str, protocol: str, start: dict[str, Any], auth: dict[str, str]
+) -> list[dict[str, Any]]:
     async with websockets.connect(url, subprotocols=[protocol]) as ws:  # type: ignore[list-item]
-        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        await ws.send(json.dumps({"type": "connection_init", "payload": auth}))
         ack = json.loads(await ws.recv())
         assert ack["type"] == "connection_ack"
         await ws.send(json.dumps(start))
@@ -69,7 +75,10 @@ async def test_queries_over_graphql_transport_ws(client: GraphQLClient, server: 
     ws_url = server.url.replace("http://", "ws://") + "/graphql"
     payload = {"query": QUERY_OVER_WS, "variables": {"id": entity["id"]}}
     messages = await _ws_roundtrip(
-        ws_url, "graphql-transport-ws", {"id": "1", "type": "subscribe", "payload": payload}
+        ws_url,
+        "graphql-transport-ws",
+        {"id": "1", "type": "subscribe", "payload": payload},
+        _auth(client),
     )
     assert messages[0]["type"] == "next"
     assert messages[0]["payload"]["data"] == {"entity": {"name": "Seen over WebSocket"}}
@@ -87,7 +96,7 @@ async def test_change_subscription_over_both_protocols(
     entity = await create(client, name=f"watched over {protocol}")
     ws_url = server.url.replace("http://", "ws://") + "/graphql"
     async with websockets.connect(ws_url, subprotocols=[protocol]) as ws:  # type: ignore[list-item]
-        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        await ws.send(json.dumps({"type": "connection_init", "payload": _auth(client)}))
         assert json.loads(await ws.recv())["type"] == "connection_ack"
         await ws.send(
             json.dumps(

@@ -6,17 +6,20 @@ import strawberry
 
 from app import changes as change_records
 from app.errors import BadUserInput
+from app.scope import Role
 from resolvers.changes.types import ChangeEvent
 from resolvers.context import Info
 from resolvers.entities.types import page_size
+from resolvers.permissions import requires
 
 
 @strawberry.type
 class ChangeQueries:
     @strawberry.field(
+        extensions=requires(Role.VIEWER),
         description="Changes after sequence number `since`, oldest first. To follow changes "
         "without a gap: subscribe first, then catch up from your last seen `seq`, and drop "
-        "duplicates by `seq`."
+        "duplicates by `seq`.",
     )
     async def changes(
         self, info: Info, since: int = 0, first: int | None = None

@@ -6,15 +6,18 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
+from app.scope import Role
 from resolvers.changes.live import live_changes
 from resolvers.changes.types import ChangeEvent
 from resolvers.context import Info
 from resolvers.node import from_global_id
+from resolvers.permissions import requires
 
 
 @strawberry.type
 class ChangeSubscriptions:
     @strawberry.subscription(
+        extensions=requires(Role.VIEWER),
         description="Every change in your organisation as it reaches the graph, optionally "
         "only of some event types (`entity.updated`, or a prefix like `entity`) or objects. "
         "After a disconnect, resubscribe and catch up with `changes(since:)`."

@@ -12,9 +12,11 @@ from app import entities as records
 from app import models
 from app.entities import EntityChanges, WriteResult
 from app.errors import BadUserInput
+from app.scope import Role
 from resolvers.context import Info
 from resolvers.entities.types import Entity, Relationship
 from resolvers.node import expect_global_id, to_global_id
+from resolvers.permissions import requires
 
 
 @strawberry.input
@@ -99,7 +101,10 @@ async def _entity_payload(info: Info, result: WriteResult[models.Entity]) -> Ent
 
 @strawberry.type
 class EntityMutations:
-    @strawberry.mutation(description="Create an entity.")
+    @strawberry.mutation(
+        extensions=requires(Role.EDITOR),
+        description="Create an entity.",
+    )
     async def create_entity(self, info: Info, input: CreateEntityInput) -> EntityPayload:
         result = await records.create_entity(
             info.context.state.sessions,
@@ -113,7 +118,10 @@ class EntityMutations:
         )
         return await _entity_payload(info, result)
 
-    @strawberry.mutation(description="Change some fields of an entity.")
+    @strawberry.mutation(
+        extensions=requires(Role.EDITOR),
+        description="Change some fields of an entity.",
+    )
     async def update_entity(self, info: Info, input: UpdateEntityInput) -> EntityPayload:
         result = await records.update_entity(
             info.context.state.sessions,
@@ -131,7 +139,10 @@ class EntityMutations:
         )
         return await _entity_payload(info, result)
 
-    @strawberry.mutation(description="Soft-delete an entity: it leaves the graph, restorable.")
+    @strawberry.mutation(
+        extensions=requires(Role.EDITOR),
+        description="Soft-delete an entity: it leaves the graph, restorable.",
+    )
     async def delete_entity(
         self, info: Info, id: strawberry.ID, expected_version: int | None = None
     ) -> EntityPayload:
@@ -143,7 +154,10 @@ class EntityMutations:
         )
         return await _entity_payload(info, result)
 
-    @strawberry.mutation(description="Bring back a deleted entity with its relationships.")
+    @strawberry.mutation(
+        extensions=requires(Role.EDITOR),
+        description="Bring back a deleted entity with its relationships.",
+    )
     async def restore_entity(self, info: Info, id: strawberry.ID) -> EntityPayload:
         result = await records.restore_entity(
             info.context.state.sessions,
@@ -152,7 +166,10 @@ class EntityMutations:
         )
         return await _entity_payload(info, result)
 
-    @strawberry.mutation(description="Add a typed relationship from one entity to another.")
+    @strawberry.mutation(
+        extensions=requires(Role.EDITOR),
+        description="Add a typed relationship from one entity to another.",
+    )
     async def relate_entities(self, info: Info, input: RelateEntitiesInput) -> RelationshipPayload:
         result = await records.relate_entities(
             info.context.state.sessions,
@@ -170,7 +187,10 @@ class EntityMutations:
             relationship=Relationship.from_record(result.record),
         )
 
-    @strawberry.mutation(description="Remove a relationship.")
+    @strawberry.mutation(
+        extensions=requires(Role.EDITOR),
+        description="Remove a relationship.",
+    )
     async def unrelate_entities(self, info: Info, input: UnrelateEntitiesInput) -> UnrelatePayload:
         state, scope = info.context.state, info.context.scope
         relationship_id = await _relationship_to_remove(info, input)

@@ -10,9 +10,11 @@ from app import entities as records
 from app.entities import EntityFilter, EntityOrder
 from app.errors import NotFound
 from app.pagination import Cursor
+from app.scope import Role
 from resolvers.context import Info
 from resolvers.entities.types import Entity, EntityConnection, EntityEdge, page_size
 from resolvers.node import PageInfo, expect_global_id
+from resolvers.permissions import requires
 
 
 @strawberry.input(description="Entities must match every condition given.")
@@ -58,7 +60,10 @@ class EntityOrderInput:
 
 @strawberry.type
 class EntityQueries:
-    @strawberry.field(description="One entity by ID; a NOT_FOUND error when there is none.")
+    @strawberry.field(
+        extensions=requires(Role.VIEWER),
+        description="One entity by ID; a NOT_FOUND error when there is none.",
+    )
     async def entity(self, info: Info, id: strawberry.ID) -> Entity | None:
         raw = expect_global_id(id, "Entity")
         record = await info.context.entities.entity_by_id.load(raw)
@@ -66,7 +71,10 @@ class EntityQueries:
             raise NotFound("No entity has this id.", id=id)
         return Entity(record=record)
 
-    @strawberry.field(description="Entities, filtered and ordered, a page at a time.")
+    @strawberry.field(
+        extensions=requires(Role.VIEWER),
+        description="Entities, filtered and ordered, a page at a time.",
+    )
     async def entities(
         self,
         info: Info,

@@ -8,11 +8,13 @@ import strawberry
 
 from app.changes import Change
 from app.errors import BadUserInput
+from app.scope import Role
 from resolvers.changes.live import live_changes
 from resolvers.changes.types import ChangeAction, change_action, change_object_id
 from resolvers.context import Info
 from resolvers.entities.types import Entity, Relationship, relationship_from_id
 from resolvers.node import expect_global_id, to_global_id
+from resolvers.permissions import requires
 
 
 @strawberry.type(description="A change to an entity or to one of its relationships.")
@@ -56,6 +58,7 @@ class EntityChange:
 @strawberry.type
 class EntitySubscriptions:
     @strawberry.subscription(
+        extensions=requires(Role.VIEWER),
         description="Changes to one entity (`id`, its relationships included) or to every "
         "entity of a `kind`. Give exactly one of them."
     )

@@ -1,0 +1,1 @@
+"""Identity: who you are, sessions, users, memberships and API keys."""

@@ -1,0 +1,57 @@
+"""Role requirements, declared on fields and mutations and shown in the SDL as
+`@requiresRole(role: ...)`. A refusal is FORBIDDEN and lands in the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.extensions.field_extension import FieldExtension
+from strawberry.permission import BasePermission, PermissionExtension
+from strawberry.schema_directive import Location
+
+from app.audit import record_denial
+from app.errors import Forbidden
+from app.scope import Role
+from resolvers.context import Info
+
+RoleType = strawberry.enum(Role, name="Role", description="Roles, each including the ones before.")
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="requiresRole",
+    description="Callers need at least this role in their organisation.",
+)
+class RequiresRole:
+    role: RoleType  # type: ignore[valid-type]
+
+
+class HasRole(BasePermission):
+    def __init__(self, role: Role) -> None:
+        self.role = role
+
+    @property
+    def schema_directive(self) -> object:
+        return RequiresRole(role=self.role)
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        scope = info.context.scope  # UNAUTHENTICATED without a caller
+        if scope.may(self.role):
+            return True
+        await record_denial(
+            info.context.state.sessions,
+            scope=scope,
+            action=info.field_name,
+            target_type="operation",
+            reason={"required": self.role.value, "role": scope.role.value},
+        )
+        raise Forbidden(
+            f"{info.field_name} needs the {self.role.value} role; you are {scope.role.value}.",
+            requiredRole=self.role.value,
+        )
+
+
+def requires(role: Role) -> list[FieldExtension]:
+    """Field extensions for `@strawberry.field(extensions=requires(Role.EDITOR))`."""
+    return [PermissionExtension(permissions=[HasRole(role)])]

@@ -1,0 +1,274 @@
+"""Authentication through the real endpoints: tokens (good, forged, stolen, revoked),
+refresh rotation and reuse, API keys on HTTP and WebSocket, login rate limits, the CLI."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+import warnings
+from typing import Any
+
+import jwt
+import pytest
+import websockets
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.settings import DEFAULT_JWT_SECRET
+from tests.conftest import (
+    ADMIN_EMAIL,
+    LOGIN,
+    GraphQLClient,
+    MakeMember,
+    Server,
+    authorized,
+    login,
+    run_cli,
+)
+
+ME = "{ me { role user { id email } organization { slug } apiKeyId } }"
+ENTITIES = "{ entities(first: 1) { edges { node { id } } } }"
+REFRESH = """
+mutation($token: String!) { refreshToken(refreshToken: $token) { accessToken refreshToken } }
+"""
+LOGOUT = "mutation { logout }"
+LOGOUT_ALL = "mutation { logoutAll }"
+CREATE_KEY = """
+mutation($name: String!, $role: Role!) {
+  createApiKey(name: $name, role: $role) { secret apiKey { id name role prefix revokedAt } }
+}
+"""
+REVOKE_KEY = "mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }"
+SET_MEMBERSHIP = (
+    "mutation($id: ID!, $role: Role!) { setMembership(userId: $id, role: $role) { role } }"
+)
+
+
+def code(body: dict[str, Any]) -> str:
+    assert body.get("errors"), body
+    value: str = body["errors"][0]["extensions"]["code"]
+    return value
+
+
+async def as_bearer(server: Server, token: str, query: str, **variables: Any) -> dict[str, Any]:
+    async with authorized(server, token) as http:
+        return await GraphQLClient(http).execute(query, variables)
+
+
+def forged(claims: dict[str, Any], *, key: str = DEFAULT_JWT_SECRET, alg: str = "HS256") -> str:
+    now = int(time.time())
+    base = {
+        "sub": str(uuid.uuid4()),
+        "org": "00000000-0000-0000-0000-000000000001",
+        "role": "admin",
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "exp": now + 600,
+        "iss": "nexus-graph",
+        "aud": "nexus-graph",
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a short key for HS512 is the point of one case
+        return jwt.encode({**base, **claims}, key, algorithm=alg)
+
+
+def unsigned(claims: dict[str, Any]) -> str:
+    return jwt.encode(claims, "", algorithm="none")
+
+
+async def test_requests_without_a_token_are_unauthenticated_except_login(
+    anonymous: GraphQLClient, server: Server
+) -> None:
+    # when nobody logs in, every field but login and refreshToken is refused
+    assert code(await anonymous.execute(ENTITIES)) == "UNAUTHENTICATED"
+    assert code(await anonymous.execute(ME)) == "UNAUTHENTICATED"
+    assert code(await anonymous.execute("mutation { logout }")) == "UNAUTHENTICATED"
+    # and login itself works, introspection too, and health stays open
+    assert (await anonymous.execute("{ __schema { queryType { name } } }"))["data"]
+    body = await anonymous.execute(LOGIN, {"email": ADMIN_EMAIL, "password": "wrong-password!"})
+    assert code(body) == "UNAUTHENTICATED"
+    assert (await anonymous.http.get("/healthz")).status_code == 200
+
+
+async def test_login_gives_tokens_that_identify_the_caller(
+    server: Server, admin_account: tuple[str, str]
+) -> None:
+    tokens = await login(server, *admin_account)
+    assert tokens["tokenType"] == "Bearer"
+    assert tokens["expiresIn"] > 0
+    claims = jwt.decode(tokens["accessToken"], options={"verify_signature": False})
+    assert {"exp", "iat", "aud", "iss", "jti", "sub"} <= claims.keys()
+    me = (await as_bearer(server, tokens["accessToken"], ME))["data"]["me"]
+    assert me["role"] == "ADMIN"
+    assert me["user"]["email"] == ADMIN_EMAIL
+    assert me["organization"]["slug"] == "default"
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param(lambda: forged({"exp": int(time.time()) - 10}), id="expired"),
+        pytest.param(lambda: forged({}, key="some-other-secret-of-enough-length!"), id="tampered"),
+        pytest.param(lambda: forged({}, alg="HS512"), id="wrong-algorithm"),
+        pytest.param(lambda: forged({"aud": "someone-else"}), id="wrong-audience"),
+        pytest.param(lambda: forged({"iss": "evil"}), id="wrong-issuer"),
+        pytest.param(lambda: unsigned({"sub": str(uuid.uuid4()), "role": "admin"}), id="alg-none"),
+        pytest.param(lambda: "not.a.token", id="garbage"),
+        pytest.param(lambda: "nxk_deadbeef_notakey", id="unknown-api-key"),
+    ],
+)
+async def test_bad_tokens_are_unauthenticated(server: Server, token: Any) -> None:
+    body = await as_bearer(server, token(), ENTITIES)
+    assert code(body) == "UNAUTHENTICATED"
+    assert body["data"] is None
+
+
+async def test_token_without_exp_is_refused(server: Server) -> None:
+    claims = {"sub": str(uuid.uuid4()), "org": "x", "role": "admin", "jti": "j", "iat": 1}
+    claims |= {"aud": "nexus-graph", "iss": "nexus-graph"}
+    token = jwt.encode(claims, DEFAULT_JWT_SECRET, algorithm="HS256")
+    assert code(await as_bearer(server, token, ENTITIES)) == "UNAUTHENTICATED"
+
+
+async def test_refresh_rotates_and_reuse_revokes_the_whole_family(
+    member: MakeMember, server: Server, anonymous: GraphQLClient
+) -> None:
+    # given a logged-in user who refreshes once
+    user = await member("viewer")
+    first = user.tokens["refreshToken"]
+    rotated = (await anonymous.data(REFRESH, {"token": first}))["refreshToken"]
+    assert rotated["refreshToken"] != first
+    assert (await as_bearer(server, rotated["accessToken"], ME))["data"]["me"]["role"] == "VIEWER"
+    # when the first (already used) refresh token is presented again, as a thief would
+    reused = await anonymous.execute(REFRESH, {"token": first})
+    # then it is refused, and so is everything issued in that family since
+    assert code(reused) == "UNAUTHENTICATED"
+    later = await anonymous.execute(REFRESH, {"token": rotated["refreshToken"]})
+    assert code(later) == "UNAUTHENTICATED"
+    assert code(await as_bearer(server, rotated["accessToken"], ME)) == "UNAUTHENTICATED"
+    assert code(await as_bearer(server, user.tokens["accessToken"], ME)) == "UNAUTHENTICATED"
+
+
+async def test_logout_revokes_the_session_and_logout_all_every_session(
+    member: MakeMember, server: Server, anonymous: GraphQLClient
+) -> None:
+    user = await member("editor")
+    second = await login(server, user.email, user.password)
+    # when the user logs out of the first session
+    assert (await user.client.data(LOGOUT))["logout"] is True
+    # then its access and refresh tokens stop working, the other session still works
+    assert code(await user.client.execute(ME)) == "UNAUTHENTICATED"
+    refreshed = await anonymous.execute(REFRESH, {"token": user.tokens["refreshToken"]})
+    assert code(refreshed) == "UNAUTHENTICATED"
+    assert (await as_bearer(server, second["accessToken"], ME))["data"]["me"]
+    # when they log out everywhere, the second session ends too
+    assert (await as_bearer(server, second["accessToken"], LOGOUT_ALL))["data"]["logoutAll"]
+    assert code(await as_bearer(server, second["accessToken"], ME)) == "UNAUTHENTICATED"
+    refreshed = await anonymous.execute(REFRESH, {"token": second["refreshToken"]})
+    assert code(refreshed) == "UNAUTHENTICATED"
+    # and a new login works again
+    again = await login(server, user.email, user.password)
+    assert (await as_bearer(server, again["accessToken"], ME))["data"]["me"]
+
+
+async def test_api_key_works_on_http_and_websocket_until_revoked(
+    client: GraphQLClient, server: Server, db: AsyncEngine
+) -> None:
+    # given an API key with the editor role
+    created = (await client.data(CREATE_KEY, {"name": "pipeline", "role": "EDITOR"}))[
+        "createApiKey"
+    ]
+    secret, key = created["secret"], created["apiKey"]
+    assert key["role"] == "EDITOR"
+    # then only a hash of its secret is stored
+    async with db.connect() as conn:
+        stored = (
+            await conn.execute(
+                text("SELECT secret_hash FROM api_keys WHERE prefix = :p"), {"p": key["prefix"]}
+            )
+        ).scalar_one()
+    assert secret not in stored
+    # when it is used as a bearer token over HTTP and over a WebSocket
+    me = (await as_bearer(server, secret, ME))["data"]["me"]
+    assert me["role"] == "EDITOR"
+    assert me["user"] is None
+    assert me["apiKeyId"] == key["id"]
+    ws_url = server.url.replace("http://", "ws://") + "/graphql"
+    async with websockets.connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"token": secret}}))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+    # when it is revoked, it stops working at once
+    await client.data(REVOKE_KEY, {"id": key["id"]})
+    assert code(await as_bearer(server, secret, ME)) == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize("payload", [{}, {"Authorization": "Bearer nope"}, {"token": "x.y.z"}])
+async def test_websocket_without_a_valid_token_is_refused(
+    server: Server, payload: dict[str, str]
+) -> None:
+    ws_url = server.url.replace("http://", "ws://") + "/graphql"
+    async with websockets.connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await ws.recv()
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4403
+
+
+async def test_failed_logins_are_rate_limited_per_user(
+    member: MakeMember, anonymous: GraphQLClient, server: Server
+) -> None:
+    user = await member("viewer")
+    for _ in range(5):
+        body = await anonymous.execute(LOGIN, {"email": user.email, "password": "wrong-password"})
+        assert code(body) == "UNAUTHENTICATED"
+    # then even the right password is refused for a while
+    body = await anonymous.execute(LOGIN, {"email": user.email, "password": user.password})
+    assert code(body) == "RATE_LIMITED"
+
+
+async def test_role_change_applies_at_next_refresh(
+    member: MakeMember, client: GraphQLClient, anonymous: GraphQLClient, server: Server
+) -> None:
+    user = await member("viewer")
+    # when an admin makes the viewer an editor
+    changed = await client.data(SET_MEMBERSHIP, {"id": user.user_id, "role": "EDITOR"})
+    assert changed["setMembership"]["role"] == "EDITOR"
+    # then the old access token stops working and a refresh carries the new role
+    assert code(await user.client.execute(ME)) == "UNAUTHENTICATED"
+    fresh = (await anonymous.data(REFRESH, {"token": user.tokens["refreshToken"]}))["refreshToken"]
+    assert (await as_bearer(server, fresh["accessToken"], ME))["data"]["me"]["role"] == "EDITOR"
+
+
+def test_create_admin_bootstraps_an_organisation(server: Server) -> None:
+    slug = f"org{uuid.uuid4().hex[:6]}"
+    email = f"boss@{slug}.example"
+    args = ["--email", email, "--password", "long-enough-password", "--organization", slug]
+    first = run_cli("create-admin", *args)
+    assert f"admin of organisation '{slug}'" in first.stderr
+    # and running it again is harmless
+    again = run_cli("create-admin", *args)
+    assert "already existed" in again.stderr
+    assert (
+        "password"
+        not in run_cli("create-admin", "--email", "x", "--password", "p", check=False).stdout
+    )
+
+
+def test_production_refuses_to_start_with_the_default_secret() -> None:
+    import os
+    import subprocess
+
+    from tests.conftest import NEXUS
+
+    result = subprocess.run(
+        [str(NEXUS), "config"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NEXUS_ENV": "production"},
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "NEXUS_JWT_SECRET" in result.stdout + result.stderr
