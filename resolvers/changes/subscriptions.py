@@ -20,7 +20,7 @@ class ChangeSubscriptions:
         extensions=requires(Role.VIEWER),
         description="Every change in your organisation as it reaches the graph, optionally "
         "only of some event types (`entity.updated`, or a prefix like `entity`) or objects. "
-        "After a disconnect, resubscribe and catch up with `changes(since:)`."
+        "After a disconnect, resubscribe and catch up with `changes(since:)`.",
     )
     async def changes(
         self,

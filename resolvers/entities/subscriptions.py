@@ -60,7 +60,7 @@ class EntitySubscriptions:
     @strawberry.subscription(
         extensions=requires(Role.VIEWER),
         description="Changes to one entity (`id`, its relationships included) or to every "
-        "entity of a `kind`. Give exactly one of them."
+        "entity of a `kind`. Give exactly one of them.",
     )
     async def entity_changed(
         self, info: Info, id: strawberry.ID | None = None, kind: str | None = None
