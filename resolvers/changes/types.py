@@ -10,6 +10,9 @@ import strawberry
 from app.changes import Change
 from resolvers.node import to_global_id
 
+# Aggregates that are links between objects: their changes relate or unrelate.
+_LINKS = frozenset({"relationship", "description"})
+_TYPE_NAMES = {"entity": "Entity", "relationship": "Relationship", "dataset": "Dataset"}
 _ACTIONS = {
     "created": "CREATED",
     "updated": "UPDATED",
@@ -29,14 +32,17 @@ class ChangeAction(enum.Enum):
 
 
 def change_action(change: Change) -> ChangeAction:
-    if change.aggregate_type == "relationship":
-        deleted = change.event_type.endswith("deleted")
-        return ChangeAction.UNRELATED if deleted else ChangeAction.RELATED
-    return ChangeAction(_ACTIONS[change.event_type.rsplit(".", 1)[-1]])
+    verb = change.event_type.rsplit(".", 1)[-1]
+    if change.aggregate_type in _LINKS:
+        return ChangeAction.UNRELATED if verb == "deleted" else ChangeAction.RELATED
+    if verb == "upserted":
+        return ChangeAction.CREATED if change.version == 1 else ChangeAction.UPDATED
+    return ChangeAction(_ACTIONS.get(verb, "UPDATED"))
 
 
 def change_object_id(change: Change) -> strawberry.ID:
-    return to_global_id(change.aggregate_type.capitalize(), change.aggregate_id)
+    type_name = _TYPE_NAMES.get(change.aggregate_type, change.aggregate_type.capitalize())
+    return to_global_id(type_name, change.aggregate_id)
 
 
 @strawberry.type(description="One committed change to the graph.")
