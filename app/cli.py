@@ -196,8 +196,9 @@ def graph_verify(
     diff = _run(work)
     assert isinstance(diff, Differences)
     typer.echo(
-        f"checked {diff.checked_entities} entities and {diff.checked_relationships} "
-        f"relationships; {diff.pending_events} events waiting for projection"
+        f"checked {diff.checked_entities} entities, {diff.checked_relationships} "
+        f"relationships, {diff.checked_datasets} datasets and {diff.checked_jobs} jobs; "
+        f"{diff.pending_events} events waiting for projection"
     )
     for label, ids in (
         ("entities missing from the graph", diff.missing_entities),
@@ -206,6 +207,12 @@ def graph_verify(
         ("relationships missing from the graph", diff.missing_relationships),
         ("relationships in the graph but not in Postgres", diff.extra_relationships),
         ("relationships with wrong endpoints or type", diff.wrong_relationships),
+        ("datasets missing from the graph", diff.missing_datasets),
+        ("datasets in the graph but not in Postgres", diff.extra_datasets),
+        ("datasets with a stale version in the graph", diff.stale_datasets),
+        ("jobs missing from the graph", diff.missing_jobs),
+        ("jobs in the graph but not in Postgres", diff.extra_jobs),
+        ("jobs with a stale version in the graph", diff.stale_jobs),
     ):
         if ids:
             typer.echo(f"{len(ids)} {label}: {', '.join(ids[:show])}")
