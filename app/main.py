@@ -25,6 +25,7 @@ from strawberry.types import ExecutionResult
 from app.changes import ChangePublisher
 from app.db import create_engine, create_session_factory
 from app.logging import configure_logging
+from app.openlineage_api import routes as openlineage_routes
 from app.outbox import projection_lag
 from app.redis_backend import RedisPubSubBackend
 from app.scope import Scope as RequestScope
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            *openlineage_routes,
         ],
         lifespan=lifespan,
     )

@@ -60,6 +60,13 @@ class Settings(BaseSettings):
         default=2.0, ge=0, description="How long a mutation waits for its own graph projection."
     )
 
+    openlineage_max_bytes: int = Field(
+        default=5 * 1024 * 1024,
+        ge=1_024,
+        description="Largest OpenLineage request body accepted (single event or batch).",
+    )
+    openlineage_max_batch: int = Field(default=1_000, ge=1, le=100_000)
+
     log_level: str = "INFO"
     log_json: bool | None = Field(default=None, description="JSON logs; default in production.")
 

@@ -8,6 +8,7 @@ import strawberry
 
 from app.errors import BadUserInput
 from resolvers.context import Info
+from resolvers.datasets.types import Dataset, Job
 from resolvers.entities.types import Entity, Relationship
 from resolvers.node import Node, from_global_id
 
@@ -23,6 +24,12 @@ async def _resolve(info: Info, global_id: str, field: str) -> Node | None:
     if type_name == "Relationship":
         rel = await loaders.relationship_by_id.load(raw)
         return Relationship.from_record(rel) if rel is not None else None
+    if type_name == "Dataset":
+        dataset = await info.context.datasets.dataset_by_id.load(raw)
+        return Dataset(record=dataset) if dataset is not None else None
+    if type_name == "Job":
+        job = await info.context.datasets.job_by_id.load(raw)
+        return Job(record=job) if job is not None else None
     raise BadUserInput(f"{field} names an unknown type {type_name!r}.", field=field)
 
 

@@ -19,20 +19,24 @@ from strawberry.schema.config import StrawberryConfig
 from app.settings import Settings
 from resolvers.changes.queries import ChangeQueries
 from resolvers.changes.subscriptions import ChangeSubscriptions
+from resolvers.datasets.mutations import DatasetMutations
+from resolvers.datasets.queries import DatasetQueries
+from resolvers.datasets.types import Dataset, Job, Run
 from resolvers.entities.mutations import EntityMutations
 from resolvers.entities.queries import EntityQueries
 from resolvers.entities.types import Entity, Relationship
 from resolvers.extensions import ErrorCodes, RoundTripReporter
+from resolvers.lineage.queries import LineageQueries
 from resolvers.nodes import NodeQueries
 
 
 @strawberry.type
-class Query(NodeQueries, EntityQueries, ChangeQueries):
+class Query(NodeQueries, EntityQueries, DatasetQueries, LineageQueries, ChangeQueries):
     pass
 
 
 @strawberry.type
-class Mutation(EntityMutations):
+class Mutation(EntityMutations, DatasetMutations):
     pass
 
 
@@ -57,7 +61,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Entity, Relationship],
+        types=[Entity, Relationship, Dataset, Job, Run],
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )
