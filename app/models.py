@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    literal_column,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
@@ -298,3 +299,44 @@ class OpenLineageEvent(Base):
     run_id: Mapped[uuid.UUID | None] = mapped_column()
     payload: Mapped[dict[str, Any]] = mapped_column()
     received_at: Mapped[datetime] = mapped_column(server_default=_now())
+
+
+class EntityDataset(Base):
+    """An entity describes a dataset: the link between the knowledge and lineage graphs."""
+
+    __tablename__ = "entity_datasets"
+    __table_args__ = (Index("ix_entity_datasets_dataset_id", "dataset_id"),)
+
+    entity_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True
+    )
+    dataset_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="RESTRICT")
+    )
+    created_at: Mapped[datetime] = mapped_column(server_default=_now())
+
+
+def search_vector(name: Any, description: Any) -> Any:
+    """The full-text document of a record: name and description, punctuation as spaces so
+    that `public.orders` is found by `orders`. Search queries use the same expression, which
+    is what lets Postgres use the GIN indexes below."""
+    document = func.coalesce(name, "") + " " + func.coalesce(description, "")
+    return func.to_tsvector(
+        literal_column("'simple'::regconfig"), func.translate(document, "._-/:", "     ")
+    )
+
+
+Index(
+    "ix_entities_search",
+    search_vector(Entity.name, Entity.description),
+    postgresql_using="gin",
+)
+Index(
+    "ix_datasets_search",
+    search_vector(Dataset.name, Dataset.description),
+    postgresql_using="gin",
+)
+Index("ix_jobs_search", search_vector(Job.name, Job.description), postgresql_using="gin")

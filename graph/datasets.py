@@ -122,3 +122,27 @@ async def dataset_versions(graph: Graph) -> dict[str, int]:
 
 async def job_versions(graph: Graph) -> dict[str, int]:
     return {r["id"]: r["version"] for r in await graph.read(ALL_JOB_VERSIONS)}
+
+
+# --- entities describing datasets ---------------------------------------------------------
+
+UPSERT_DESCRIPTIONS: LiteralString = """
+UNWIND $rows AS row
+MATCH (e:Entity {id: row.entity_id})
+MATCH (d:Dataset {id: row.dataset_id})
+MERGE (e)-[:DESCRIBES]->(d)
+"""
+
+DELETE_DESCRIPTIONS: LiteralString = """
+UNWIND $rows AS row
+MATCH (:Entity {id: row.entity_id})-[r:DESCRIBES]->(:Dataset {id: row.dataset_id})
+DELETE r
+"""
+
+
+def upsert_descriptions(rows: list[dict[str, Any]]) -> Statement:
+    return UPSERT_DESCRIPTIONS, {"rows": rows}
+
+
+def delete_descriptions(rows: list[dict[str, Any]]) -> Statement:
+    return DELETE_DESCRIPTIONS, {"rows": rows}

@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import datasets as dataset_records
+from app import descriptions as description_records
 from app import entities as records
 from app import jobs as job_records
 from app import outbox
@@ -121,6 +122,15 @@ async def _replay_lineage(
         total += len(jobs)
         after_id = jobs[-1].id
     progress(f"jobs: {total}")
+    total, after_link = 0, None
+    while links := await description_records.live_descriptions_in_batches(
+        session, batch_size=batch_size, after=after_link
+    ):
+        rows = [description_records.description_graph_payload(link) for link in links]
+        await graph.write_batch([graph_datasets.upsert_descriptions(rows)])
+        total += len(links)
+        after_link = (links[-1].entity_id, links[-1].dataset_id)
+    progress(f"entity descriptions of datasets: {total}")
 
 
 @dataclass

@@ -28,10 +28,13 @@ from resolvers.entities.types import Entity, Relationship
 from resolvers.extensions import ErrorCodes, RoundTripReporter
 from resolvers.lineage.queries import LineageQueries
 from resolvers.nodes import NodeQueries
+from resolvers.search.queries import SearchQueries
 
 
 @strawberry.type
-class Query(NodeQueries, EntityQueries, DatasetQueries, LineageQueries, ChangeQueries):
+class Query(
+    NodeQueries, EntityQueries, DatasetQueries, LineageQueries, SearchQueries, ChangeQueries
+):
     pass
 
 

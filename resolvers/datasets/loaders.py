@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from strawberry.dataloader import DataLoader
 
 from app import datasets as dataset_records
+from app import descriptions as description_records
 from app import jobs as job_records
-from app.models import Dataset, DatasetVersion, Job, Run
+from app.models import Dataset, DatasetVersion, Entity, Job, Run
 from app.scope import Scope
 from app.state import AppState
 
@@ -81,6 +82,34 @@ class JobsByDatasetLoader(DataLoader[uuid.UUID, list[Job]]):
             )
 
 
+class DatasetsByEntityLoader(DataLoader[uuid.UUID, list[Dataset]]):
+    """Datasets an entity describes."""
+
+    def __init__(self, state: AppState, scope: Scope) -> None:
+        self._state, self._scope = state, scope
+        super().__init__(load_fn=self._load)
+
+    async def _load(self, ids: list[uuid.UUID]) -> Sequence[list[Dataset]]:
+        async with self._state.sessions() as session:
+            return await description_records.datasets_of_entities(
+                session, organization_id=self._scope.organization_id, ids=ids
+            )
+
+
+class EntitiesByDatasetLoader(DataLoader[uuid.UUID, list[Entity]]):
+    """Entities that describe a dataset."""
+
+    def __init__(self, state: AppState, scope: Scope) -> None:
+        self._state, self._scope = state, scope
+        super().__init__(load_fn=self._load)
+
+    async def _load(self, ids: list[uuid.UUID]) -> Sequence[list[Entity]]:
+        async with self._state.sessions() as session:
+            return await description_records.entities_of_datasets(
+                session, organization_id=self._scope.organization_id, ids=ids
+            )
+
+
 class DatasetLoaders:
     def __init__(self, state: AppState, scope: Scope) -> None:
         self.dataset_by_id = DatasetByIdLoader(state, scope)
@@ -89,3 +118,5 @@ class DatasetLoaders:
         self.runs_by_job = RunsByJobLoader(state, scope)
         self.producers_by_dataset = JobsByDatasetLoader(state, scope, producers=True)
         self.consumers_by_dataset = JobsByDatasetLoader(state, scope, producers=False)
+        self.datasets_by_entity = DatasetsByEntityLoader(state, scope)
+        self.entities_by_dataset = EntitiesByDatasetLoader(state, scope)

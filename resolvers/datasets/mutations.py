@@ -6,7 +6,7 @@ from __future__ import annotations
 import strawberry
 
 from app import datasets as records
-from app import models
+from app import descriptions, models
 from app.entities import WriteResult
 from resolvers.context import Info
 from resolvers.datasets.types import Dataset
@@ -54,18 +54,54 @@ class DatasetPayload:
     dataset: Dataset
 
 
-async def _payload(info: Info, result: WriteResult[models.Dataset]) -> DatasetPayload:
+async def _synced(info: Info, seq: int) -> bool:
     state = info.context.state
-    synced = await state.projector.ensure_projected(
-        result.seq, within=state.settings.projection_wait_timeout
+    return await state.projector.ensure_projected(
+        seq, within=state.settings.projection_wait_timeout
     )
+
+
+async def _payload(info: Info, result: WriteResult[models.Dataset]) -> DatasetPayload:
+    synced = await _synced(info, result.seq)
     return DatasetPayload(
         seq=result.seq, graph_synced=synced, dataset=Dataset(record=result.record)
     )
 
 
+@strawberry.input(description="An entity and a dataset it describes.")
+class DescribeDatasetInput:
+    entity_id: strawberry.ID
+    dataset_id: strawberry.ID
+
+
+@strawberry.type
+class DescribePayload:
+    seq: int = strawberry.field(description="Sequence number of the change (0: nothing changed).")
+    graph_synced: bool
+
+
 @strawberry.type
 class DatasetMutations:
+    @strawberry.mutation(description="Say that an entity describes a dataset (idempotent).")
+    async def describe_dataset(self, info: Info, input: DescribeDatasetInput) -> DescribePayload:
+        seq = await descriptions.describe_dataset(
+            info.context.state.sessions,
+            scope=info.context.scope,
+            entity_id=expect_global_id(input.entity_id, "Entity", field="entityId"),
+            dataset_id=expect_global_id(input.dataset_id, "Dataset", field="datasetId"),
+        )
+        return DescribePayload(seq=seq, graph_synced=await _synced(info, seq))
+
+    @strawberry.mutation(description="Remove the link between an entity and a dataset.")
+    async def undescribe_dataset(self, info: Info, input: DescribeDatasetInput) -> DescribePayload:
+        seq = await descriptions.undescribe_dataset(
+            info.context.state.sessions,
+            scope=info.context.scope,
+            entity_id=expect_global_id(input.entity_id, "Entity", field="entityId"),
+            dataset_id=expect_global_id(input.dataset_id, "Dataset", field="datasetId"),
+        )
+        return DescribePayload(seq=seq, graph_synced=await _synced(info, seq))
+
     @strawberry.mutation(
         description="Create a dataset, or update the one with this namespace+name."
     )

@@ -16,6 +16,7 @@ from resolvers.context import Info
 from resolvers.node import Node, to_global_id
 
 if TYPE_CHECKING:
+    from resolvers.entities.types import Entity
     from resolvers.lineage.types import ColumnLineage, LineageNodeConnection
 
 LINEAGE_TYPES = "resolvers.lineage.types"
@@ -159,6 +160,15 @@ class Dataset(Node):
     async def consumers(self, info: Info) -> list[Job]:
         jobs = await info.context.datasets.consumers_by_dataset.load(self.record.id)
         return [Job(record=job) for job in jobs]
+
+    @strawberry.field(description="Entities of the knowledge graph that describe this dataset.")
+    async def entities(
+        self, info: Info
+    ) -> list[Annotated[Entity, strawberry.lazy("resolvers.entities.types")]]:
+        from resolvers.entities.types import Entity
+
+        records = await info.context.datasets.entities_by_dataset.load(self.record.id)
+        return [Entity(record=record) for record in records]
 
     @strawberry.field(
         description="Datasets this one is derived from, nearest first (depth at most 10, "
