@@ -98,12 +98,12 @@ def migrate() -> None:
 
 @cli.command()
 def seed() -> None:
-    """Load the demo knowledge graph through the normal write path (idempotent)."""
+    """Load the demo knowledge graph and lineage through the normal write paths (idempotent)."""
 
     async def work(settings: Settings) -> None:
         from app.main import close_state, open_state
         from app.scope import Scope
-        from app.seed import seed_demo_graph
+        from app.seed import seed_demo_graph, seed_demo_lineage
 
         state = await open_state(settings)
         try:
@@ -112,6 +112,10 @@ def seed() -> None:
                 state.sessions, scope=Scope.system("seed"), progress=lambda m: say(f"seed: {m}")
             )
             say(f"seed: created {entities} entities and {relationships} relationships")
+            accepted, known = await seed_demo_lineage(
+                state, scope=Scope.system("seed"), progress=lambda m: say(f"seed: {m}")
+            )
+            say(f"seed: ingested {accepted} OpenLineage events ({known} already known)")
             say("seed: projecting into the graph ...")
             projected = await state.projector.drain()
             elapsed = time.perf_counter() - started
