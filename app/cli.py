@@ -98,12 +98,12 @@ def migrate() -> None:
 
 @cli.command()
 def seed() -> None:
-    """Load the demo knowledge graph through the normal write path (idempotent)."""
+    """Load the demo knowledge graph and lineage through the normal write paths (idempotent)."""
 
     async def work(settings: Settings) -> None:
         from app.main import close_state, open_state
         from app.scope import Scope
-        from app.seed import seed_demo_graph
+        from app.seed import seed_demo_graph, seed_demo_lineage
 
         state = await open_state(settings)
         try:
@@ -124,6 +124,10 @@ def seed() -> None:
                     display_name="Development admin",
                 )
                 say(f"seed: development user {DEV_USER_EMAIL} / {DEV_USER_PASSWORD} (admin)")
+            accepted, known = await seed_demo_lineage(
+                state, scope=Scope.system("seed"), progress=lambda m: say(f"seed: {m}")
+            )
+            say(f"seed: ingested {accepted} OpenLineage events ({known} already known)")
             say("seed: projecting into the graph ...")
             projected = await state.projector.drain()
             elapsed = time.perf_counter() - started
@@ -249,8 +253,9 @@ def graph_verify(
     diff = _run(work)
     assert isinstance(diff, Differences)
     typer.echo(
-        f"checked {diff.checked_entities} entities and {diff.checked_relationships} "
-        f"relationships; {diff.pending_events} events waiting for projection"
+        f"checked {diff.checked_entities} entities, {diff.checked_relationships} "
+        f"relationships, {diff.checked_datasets} datasets and {diff.checked_jobs} jobs; "
+        f"{diff.pending_events} events waiting for projection"
     )
     for label, ids in (
         ("entities missing from the graph", diff.missing_entities),
@@ -259,6 +264,12 @@ def graph_verify(
         ("relationships missing from the graph", diff.missing_relationships),
         ("relationships in the graph but not in Postgres", diff.extra_relationships),
         ("relationships with wrong endpoints or type", diff.wrong_relationships),
+        ("datasets missing from the graph", diff.missing_datasets),
+        ("datasets in the graph but not in Postgres", diff.extra_datasets),
+        ("datasets with a stale version in the graph", diff.stale_datasets),
+        ("jobs missing from the graph", diff.missing_jobs),
+        ("jobs in the graph but not in Postgres", diff.extra_jobs),
+        ("jobs with a stale version in the graph", diff.stale_jobs),
     ):
         if ids:
             typer.echo(f"{len(ids)} {label}: {', '.join(ids[:show])}")

@@ -29,6 +29,7 @@ from app.errors import NexusError
 from app.live import LiveChannel
 from app.logging import configure_logging
 from app.metrics import metrics_endpoint
+from app.openlineage_api import routes as openlineage_routes
 from app.outbox import projection_lag
 from app.ratelimit import LoginLimiter
 from app.settings import Settings
@@ -164,6 +165,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/metrics", metrics_endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            *openlineage_routes,
         ],
         lifespan=lifespan,
     )

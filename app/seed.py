@@ -1,4 +1,5 @@
-"""`nexus seed`: loads the demo knowledge graph through the normal write path.
+"""`nexus seed`: loads the demo knowledge graph through the normal write path, and the demo
+lineage through the OpenLineage endpoint.
 
 Idempotent: each demo entity carries its key in `properties.demoKey`, so a second run only
 fills in what is missing.
@@ -8,15 +9,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import Any
 
+import orjson
 from sqlalchemy import select
 
 from app import entities as records
 from app.db import SessionFactory
 from app.demo_data import build_demo_graph
+from app.demo_lineage import build_demo_lineage, job_events
 from app.errors import Conflict
 from app.models import Entity
 from app.scope import Scope
+from app.state import AppState
 
 DEMO_KEY = "demoKey"
 # The development login that `nexus seed` creates outside production (see README).
@@ -71,3 +76,69 @@ async def seed_demo_graph(
         if number % 100 == 0 or number == len(demo.relationships):
             progress(f"relationships {number}/{len(demo.relationships)}")
     return created_entities, created_relationships
+
+
+LINEAGE_BATCH = 100
+
+
+async def seed_demo_lineage(
+    state: AppState, *, scope: Scope, progress: Callable[[str], None]
+) -> tuple[int, int]:
+    """Posts the demo lineage to the OpenLineage batch endpoint, in process, so the demo goes
+    through the same parsing, validation and ingest as a pipeline's events. Returns how many
+    events were accepted and how many were already known."""
+    from starlette.applications import Starlette
+
+    from app.openlineage_api import routes
+
+    app = Starlette(routes=routes)
+    app.state.nexus = state
+    events = [event for job in build_demo_lineage() for event in job_events(job)]
+    accepted = duplicates = 0
+    for start in range(0, len(events), LINEAGE_BATCH):
+        status, body = await _post(
+            app, "/api/v1/lineage/batch", events[start : start + LINEAGE_BATCH], scope
+        )
+        if status != 200 or body["invalid"] or body["failed"]:
+            raise RuntimeError(f"demo lineage refused ({status}): {str(body)[:500]}")
+        accepted += body["accepted"]
+        duplicates += body["duplicate"]
+        progress(f"lineage events {min(start + LINEAGE_BATCH, len(events))}/{len(events)}")
+    return accepted, duplicates
+
+
+async def _post(app: Any, path: str, payload: Any, scope: Scope) -> tuple[int, Any]:
+    """One HTTP request through the ASGI app, without a network."""
+    body = orjson.dumps(payload)
+    messages: list[dict[str, Any]] = [{"type": "http.request", "body": body, "more_body": False}]
+    status, chunks = 0, []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    request = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+        "client": ("127.0.0.1", 0),
+        "server": ("nexus-seed", 0),
+        "state": {"scope": scope},
+    }
+    await app(request, receive, send)
+    return status, orjson.loads(b"".join(chunks))

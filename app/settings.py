@@ -95,6 +95,12 @@ class Settings(BaseSettings):
         description="Undelivered events a subscriber may fall behind by before it is cut off.",
     )
     ws_keepalive_interval: float = Field(default=15.0, gt=0)
+    openlineage_max_bytes: int = Field(
+        default=5 * 1024 * 1024,
+        ge=1_024,
+        description="Largest OpenLineage request body accepted (single event or batch).",
+    )
+    openlineage_max_batch: int = Field(default=1_000, ge=1, le=100_000)
 
     log_level: str = "INFO"
     log_json: bool | None = Field(default=None, description="JSON logs; default in production.")

@@ -115,3 +115,78 @@ def _depth(value: Any, level: int = 1) -> int:
     if isinstance(value, list):
         return max((_depth(v, level + 1) for v in value), default=level)
     return level
+
+
+MAX_NAMESPACE = 255
+MAX_DATASET_NAME = 500
+MAX_FIELDS = 2_000
+MAX_OWNERS = 50
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_WHITESPACE = re.compile(r"\s")
+
+
+def namespace(value: Any, *, field: str) -> str:
+    """An OpenLineage namespace such as `postgres://db:5432` or `s3://bucket`."""
+    if not isinstance(value, str) or not value.strip():
+        raise BadUserInput(f"{field} must be a non-empty string.", field=field)
+    cleaned = value.strip()
+    if len(cleaned) > MAX_NAMESPACE or _CONTROL.search(cleaned) or _WHITESPACE.search(cleaned):
+        raise BadUserInput(
+            f"{field} must be at most {MAX_NAMESPACE} characters without spaces or control "
+            f"characters (got {value[:80]!r}).",
+            field=field,
+        )
+    return cleaned
+
+
+def dataset_name(value: Any, *, field: str) -> str:
+    """A dataset or job name such as `public.orders` or `/warehouse/orders`."""
+    if not isinstance(value, str) or not value.strip():
+        raise BadUserInput(f"{field} must be a non-empty string.", field=field)
+    cleaned = value.strip()
+    if len(cleaned) > MAX_DATASET_NAME or _CONTROL.search(cleaned):
+        raise BadUserInput(
+            f"{field} must be at most {MAX_DATASET_NAME} characters without control "
+            f"characters (got {value[:80]!r}).",
+            field=field,
+        )
+    return cleaned
+
+
+def owners(values: list[str], *, field: str) -> list[str]:
+    cleaned: list[str] = []
+    for value in values:
+        owner = value.strip()
+        if not owner or len(owner) > MAX_NAME or _CONTROL.search(owner):
+            raise BadUserInput(f"{field} has an invalid owner {value[:80]!r}.", field=field)
+        if owner not in cleaned:
+            cleaned.append(owner)
+    if len(cleaned) > MAX_OWNERS:
+        raise BadUserInput(f"{field} has more than {MAX_OWNERS} owners.", field=field)
+    return cleaned
+
+
+def schema_fields(values: list[dict[str, Any]], *, field: str) -> list[dict[str, Any]]:
+    """A dataset's columns: [{name, type, description, tags}], names unique."""
+    if len(values) > MAX_FIELDS:
+        raise BadUserInput(f"{field} has more than {MAX_FIELDS} fields.", field=field)
+    cleaned: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for index, item in enumerate(values):
+        at = f"{field}[{index}]"
+        column = name(str(item.get("name") or ""), field=f"{at}.name")
+        if column in seen:
+            raise BadUserInput(f"{at}.name repeats the field {column!r}.", field=f"{at}.name")
+        seen.add(column)
+        type_ = item.get("type")
+        if type_ is not None and (not isinstance(type_, str) or len(type_) > MAX_NAME):
+            raise BadUserInput(f"{at}.type must be a short string.", field=f"{at}.type")
+        cleaned.append(
+            {
+                "name": column,
+                "type": type_ or None,
+                "description": description(item.get("description"), field=f"{at}.description"),
+                "tags": tags(list(item.get("tags") or []), field=f"{at}.tags"),
+            }
+        )
+    return cleaned

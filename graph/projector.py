@@ -23,6 +23,7 @@ from app import outbox
 from app.live import LiveChannel
 from app.outbox import PendingEvent
 from app.settings import Settings
+from graph import datasets as graph_datasets
 from graph import entities as graph_entities
 from graph.driver import Graph, Statement
 
@@ -37,6 +38,11 @@ _BUILDERS: dict[str, StatementBuilder] = {
     "entity.deleted": graph_entities.delete_entities,
     "relationship.created": graph_entities.upsert_relationships,
     "relationship.deleted": graph_entities.delete_relationships,
+    "dataset.upserted": graph_datasets.upsert_datasets,
+    "dataset.deleted": graph_datasets.delete_datasets,
+    "job.upserted": graph_datasets.upsert_jobs,
+    "description.created": graph_datasets.upsert_descriptions,
+    "description.deleted": graph_datasets.delete_descriptions,
 }
 
 

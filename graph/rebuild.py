@@ -9,9 +9,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import datasets as dataset_records
+from app import descriptions as description_records
 from app import entities as records
+from app import jobs as job_records
 from app import outbox
 from app.db import SessionFactory
+from graph import datasets as graph_datasets
 from graph import entities as graph_entities
 from graph.driver import Graph
 
@@ -40,6 +44,7 @@ async def rebuild_graph(
                 covered = await outbox.pending_ids_in_snapshot(await session.connection())
                 entities = await _replay_entities(session, graph, batch_size, progress)
                 relationships = await _replay_relationships(session, graph, batch_size, progress)
+                await _replay_lineage(session, graph, batch_size, progress)
             if covered:
                 async with sessions() as session, session.begin():
                     await outbox.mark_projected(await session.connection(), covered)
@@ -92,6 +97,42 @@ async def _replay_relationships(
         progress(f"relationships: {total}")
 
 
+async def _replay_lineage(
+    session: AsyncSession, graph: Graph, batch_size: int, progress: Progress
+) -> None:
+    """Datasets twice (nodes and fields first, then the column lineage that links fields of
+    different datasets), then jobs with their inputs, outputs and FEEDS shortcuts."""
+    for with_lineage in (False, True):
+        total, after_id = 0, None
+        while batch := await dataset_records.active_datasets_in_batches(
+            session, batch_size=batch_size, after=after_id
+        ):
+            rows = [dataset_records.dataset_graph_payload(d) for d in batch]
+            if not with_lineage:
+                rows = [row | {"lineage": []} for row in rows]
+            await graph.write_batch([graph_datasets.upsert_datasets(rows)])
+            total += len(batch)
+            after_id = batch[-1].id
+        progress(f"datasets: {total}" + (" (column lineage)" if with_lineage else ""))
+    total, after_id = 0, None
+    while jobs := await job_records.jobs_in_batches(session, batch_size=batch_size, after=after_id):
+        await graph.write_batch(
+            [graph_datasets.upsert_jobs([job_records.job_graph_payload(j) for j in jobs])]
+        )
+        total += len(jobs)
+        after_id = jobs[-1].id
+    progress(f"jobs: {total}")
+    total, after_link = 0, None
+    while links := await description_records.live_descriptions_in_batches(
+        session, batch_size=batch_size, after=after_link
+    ):
+        rows = [description_records.description_graph_payload(link) for link in links]
+        await graph.write_batch([graph_datasets.upsert_descriptions(rows)])
+        total += len(links)
+        after_link = (links[-1].entity_id, links[-1].dataset_id)
+    progress(f"entity descriptions of datasets: {total}")
+
+
 @dataclass
 class Differences:
     missing_entities: list[str] = field(default_factory=list)
@@ -100,6 +141,14 @@ class Differences:
     missing_relationships: list[str] = field(default_factory=list)
     extra_relationships: list[str] = field(default_factory=list)
     wrong_relationships: list[str] = field(default_factory=list)
+    missing_datasets: list[str] = field(default_factory=list)
+    extra_datasets: list[str] = field(default_factory=list)
+    stale_datasets: list[str] = field(default_factory=list)
+    missing_jobs: list[str] = field(default_factory=list)
+    extra_jobs: list[str] = field(default_factory=list)
+    stale_jobs: list[str] = field(default_factory=list)
+    checked_datasets: int = 0
+    checked_jobs: int = 0
     pending_events: int = 0
     checked_entities: int = 0
     checked_relationships: int = 0
@@ -114,6 +163,12 @@ class Differences:
                 self.missing_relationships,
                 self.extra_relationships,
                 self.wrong_relationships,
+                self.missing_datasets,
+                self.extra_datasets,
+                self.stale_datasets,
+                self.missing_jobs,
+                self.extra_jobs,
+                self.stale_jobs,
             )
         )
 
@@ -126,6 +181,8 @@ async def verify_graph(
     diff = Differences()
     graph_versions = await graph_entities.entity_versions(graph)
     graph_edges = await graph_entities.relationship_endpoints(graph)
+    graph_datasets_versions = await graph_datasets.dataset_versions(graph)
+    graph_job_versions = await graph_datasets.job_versions(graph)
     async with sessions() as session, session.begin():
         await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
         diff.pending_events, _ = await outbox.projection_lag(await session.connection())
@@ -155,6 +212,39 @@ async def verify_graph(
                     diff.wrong_relationships.append(key)
             diff.checked_relationships += len(batch_r)
             after = batch_r[-1].id
+        await _verify_lineage(session, diff, graph_datasets_versions, graph_job_versions)
     diff.extra_entities = sorted(graph_versions)
     diff.extra_relationships = sorted(graph_edges)
     return diff
+
+
+async def _verify_lineage(
+    session: AsyncSession,
+    diff: Differences,
+    graph_datasets_versions: dict[str, int],
+    graph_job_versions: dict[str, int],
+) -> None:
+    after: uuid.UUID | None = None
+    while datasets := await dataset_records.active_datasets_in_batches(
+        session, batch_size=5_000, after=after
+    ):
+        for dataset in datasets:
+            version = graph_datasets_versions.pop(str(dataset.id), None)
+            if version is None:
+                diff.missing_datasets.append(str(dataset.id))
+            elif version != dataset.version:
+                diff.stale_datasets.append(str(dataset.id))
+        diff.checked_datasets += len(datasets)
+        after = datasets[-1].id
+    after = None
+    while jobs := await job_records.jobs_in_batches(session, batch_size=5_000, after=after):
+        for job in jobs:
+            version = graph_job_versions.pop(str(job.id), None)
+            if version is None:
+                diff.missing_jobs.append(str(job.id))
+            elif version != job.version:
+                diff.stale_jobs.append(str(job.id))
+        diff.checked_jobs += len(jobs)
+        after = jobs[-1].id
+    diff.extra_datasets = sorted(graph_datasets_versions)
+    diff.extra_jobs = sorted(graph_job_versions)

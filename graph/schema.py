@@ -12,6 +12,11 @@ STATEMENTS: tuple[LiteralString, ...] = (
     "CREATE INDEX entity_org_kind IF NOT EXISTS FOR (e:Entity) ON (e.org, e.kind)",
     "CREATE INDEX entity_org_name IF NOT EXISTS FOR (e:Entity) ON (e.org, e.name)",
     "CREATE INDEX relates_to_type IF NOT EXISTS FOR ()-[r:RELATES_TO]-() ON (r.type)",
+    "CREATE CONSTRAINT dataset_id IF NOT EXISTS FOR (d:Dataset) REQUIRE d.id IS UNIQUE",
+    "CREATE CONSTRAINT field_id IF NOT EXISTS FOR (f:Field) REQUIRE f.id IS UNIQUE",
+    "CREATE CONSTRAINT job_id IF NOT EXISTS FOR (j:Job) REQUIRE j.id IS UNIQUE",
+    "CREATE INDEX dataset_org_namespace_name IF NOT EXISTS FOR (d:Dataset) "
+    "ON (d.org, d.namespace, d.name)",
 )
 
 

@@ -14,12 +14,24 @@ from app.settings import Settings
 target_metadata = Base.metadata
 
 
+# Expression indexes (full-text search) are written by hand in their revision: autogenerate
+# cannot compare expressions, and would otherwise propose to drop them.
+HAND_WRITTEN_INDEXES = frozenset({"ix_entities_search", "ix_datasets_search", "ix_jobs_search"})
+
+
+def _include(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    return not (type_ == "index" and name in HAND_WRITTEN_INDEXES)
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         compare_type=True,
         compare_server_default=False,
+        include_object=_include,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -10,7 +10,9 @@ import strawberry
 from app.errors import NexusError, Unauthenticated
 from app.scope import Scope
 from app.state import AppState
+from resolvers.datasets.loaders import DatasetLoaders
 from resolvers.entities.loaders import EntityLoaders
+from resolvers.lineage.loaders import LineageLoaders
 
 
 @dataclass
@@ -22,7 +24,7 @@ class Context:
     # Why `principal` is None: a bad token is reported instead of a generic "log in".
     auth_error: NexusError | None = None
     connection_params: Any = None
-    _entities: EntityLoaders | None = field(default=None, init=False)
+    _loaders: Loaders | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.authenticate_as(self.principal)
@@ -31,7 +33,7 @@ class Context:
         # Built per request (and per event for subscriptions): a loader's cache must never
         # outlive the read it serves.
         self.principal = principal
-        self._entities = EntityLoaders(self.state, principal) if principal else None
+        self._loaders = Loaders(self.state, principal) if principal else None
 
     def refresh_loaders(self) -> None:
         """A new set of loaders: a subscription gets one per event."""
@@ -46,11 +48,32 @@ class Context:
         return self.principal
 
     @property
-    def entities(self) -> EntityLoaders:
+    def loaders(self) -> Loaders:
         scope = self.scope
-        if self._entities is None:
-            self._entities = EntityLoaders(self.state, scope)
-        return self._entities
+        if self._loaders is None:
+            self._loaders = Loaders(self.state, scope)
+        return self._loaders
+
+    @property
+    def entities(self) -> EntityLoaders:
+        return self.loaders.entities
+
+    @property
+    def datasets(self) -> DatasetLoaders:
+        return self.loaders.datasets
+
+    @property
+    def lineage(self) -> LineageLoaders:
+        return self.loaders.lineage
+
+
+class Loaders:
+    """Every domain's loaders for one caller."""
+
+    def __init__(self, state: AppState, scope: Scope) -> None:
+        self.entities = EntityLoaders(state, scope)
+        self.datasets = DatasetLoaders(state, scope)
+        self.lineage = LineageLoaders(state, scope)
 
 
 Info = strawberry.Info[Context, None]

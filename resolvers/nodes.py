@@ -9,6 +9,7 @@ import strawberry
 from app.errors import BadUserInput
 from app.scope import Role
 from resolvers.context import Info
+from resolvers.datasets.types import Dataset, Job
 from resolvers.entities.types import Entity, relationship_from_id
 from resolvers.node import Node, from_global_id
 from resolvers.permissions import requires
@@ -24,6 +25,12 @@ async def _resolve(info: Info, global_id: str, field: str) -> Node | None:
         return Entity(record=entity) if entity is not None else None
     if type_name == "Relationship":
         return await relationship_from_id(info, raw)
+    if type_name == "Dataset":
+        dataset = await info.context.datasets.dataset_by_id.load(raw)
+        return Dataset(record=dataset) if dataset is not None else None
+    if type_name == "Job":
+        job = await info.context.datasets.job_by_id.load(raw)
+        return Job(record=job) if job is not None else None
     raise BadUserInput(f"{field} names an unknown type {type_name!r}.", field=field)
 
 

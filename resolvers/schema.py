@@ -24,6 +24,9 @@ from app.settings import Settings
 from resolvers.audit.queries import AuditQueries
 from resolvers.changes.queries import ChangeQueries
 from resolvers.changes.subscriptions import ChangeSubscriptions
+from resolvers.datasets.mutations import DatasetMutations
+from resolvers.datasets.queries import DatasetQueries
+from resolvers.datasets.types import Dataset, Job, Run
 from resolvers.entities.mutations import EntityMutations
 from resolvers.entities.queries import EntityQueries
 from resolvers.entities.subscriptions import EntitySubscriptions
@@ -32,18 +35,29 @@ from resolvers.extensions import ErrorCodes, RoundTripReporter
 from resolvers.identity.mutations import IdentityMutations
 from resolvers.identity.queries import IdentityQueries
 from resolvers.identity.types import ApiKey, User
+from resolvers.lineage.queries import LineageQueries
 from resolvers.nodes import NodeQueries
+from resolvers.search.queries import SearchQueries
 
 log = logging.getLogger("nexus.graphql")
 
 
 @strawberry.type
-class Query(NodeQueries, EntityQueries, IdentityQueries, AuditQueries, ChangeQueries):
+class Query(
+    NodeQueries,
+    EntityQueries,
+    DatasetQueries,
+    LineageQueries,
+    SearchQueries,
+    IdentityQueries,
+    AuditQueries,
+    ChangeQueries,
+):
     pass
 
 
 @strawberry.type
-class Mutation(EntityMutations, IdentityMutations):
+class Mutation(EntityMutations, DatasetMutations, IdentityMutations):
     pass
 
 
@@ -87,7 +101,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Entity, Relationship, User, ApiKey],
+        types=[Entity, Relationship, Dataset, Job, Run, User, ApiKey],
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )

@@ -6,7 +6,7 @@ import enum
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -16,6 +16,9 @@ from app.errors import BadUserInput
 from graph.entities import NeighborhoodKey, RelationshipEdge, RelationshipPageKey
 from resolvers.context import Info
 from resolvers.node import Node, PageInfo, expect_global_id, to_global_id
+
+if TYPE_CHECKING:
+    from resolvers.datasets.types import Dataset
 
 MAX_NEIGHBOR_DEPTH = 3
 MAX_PER_HOP_LIMIT = 100
@@ -93,6 +96,15 @@ class Entity(Node):
     @strawberry.field(description="Set while the entity is deleted (it can be restored).")
     def deleted_at(self) -> datetime | None:
         return self.record.deleted_at
+
+    @strawberry.field(description="Datasets this entity describes.")
+    async def datasets(
+        self, info: Info
+    ) -> list[Annotated[Dataset, strawberry.lazy("resolvers.datasets.types")]]:
+        from resolvers.datasets.types import Dataset
+
+        records = await info.context.datasets.datasets_by_entity.load(self.record.id)
+        return [Dataset(record=record) for record in records]
 
     @strawberry.field(description="Relationships of this entity, a page at a time.")
     async def relationships(

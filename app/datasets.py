@@ -1,0 +1,352 @@
+"""Datasets: records, reads and the write use cases (GraphQL and OpenLineage ingest alike).
+
+A dataset is unique per organisation by namespace + name. Its schema (`fields`) is versioned:
+every change of the field list adds a `DatasetVersion`. Every write is one transaction with the
+record, an outbox event carrying the dataset's whole graph payload, and an audit row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import validation
+from app.audit import record_audit
+from app.db import SessionFactory
+from app.entities import WriteResult
+from app.errors import BadUserInput, Conflict, NotFound
+from app.jobs import record_job_change
+from app.models import Dataset, DatasetVersion, Job
+from app.outbox import append_event
+from app.pagination import Cursor, Page
+from app.scope import Scope
+
+# --- reads -------------------------------------------------------------------------------
+
+
+async def datasets_by_ids(
+    session: AsyncSession, *, organization_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> list[Dataset | None]:
+    rows = await session.scalars(
+        select(Dataset).where(Dataset.organization_id == organization_id, Dataset.id.in_(ids))
+    )
+    found = {row.id: row for row in rows}
+    return [found.get(key) for key in ids]
+
+
+async def dataset_by_name(
+    sessions: SessionFactory, *, organization_id: uuid.UUID, namespace: str, name: str
+) -> Dataset | None:
+    async with sessions() as session:
+        return await session.scalar(
+            select(Dataset).where(
+                Dataset.organization_id == organization_id,
+                Dataset.namespace == namespace.strip(),
+                Dataset.name == name.strip(),
+            )
+        )
+
+
+async def versions_by_dataset_ids(
+    session: AsyncSession, *, ids: Sequence[uuid.UUID]
+) -> list[list[DatasetVersion]]:
+    rows = await session.scalars(
+        select(DatasetVersion)
+        .where(DatasetVersion.dataset_id.in_(ids))
+        .order_by(DatasetVersion.dataset_id, DatasetVersion.version)
+    )
+    grouped: dict[uuid.UUID, list[DatasetVersion]] = {key: [] for key in ids}
+    for row in rows:
+        grouped[row.dataset_id].append(row)
+    return [grouped[key] for key in ids]
+
+
+async def list_datasets(
+    sessions: SessionFactory,
+    *,
+    organization_id: uuid.UUID,
+    namespace: str | None,
+    first: int,
+    after: Cursor | None,
+) -> Page[Dataset]:
+    """Keyset pages ordered by (namespace, name); deleted datasets are left out."""
+    query = select(Dataset).where(
+        Dataset.organization_id == organization_id, Dataset.deleted_at.is_(None)
+    )
+    if namespace is not None:
+        query = query.where(Dataset.namespace == namespace.strip())
+    if after is not None:
+        key = after.value if isinstance(after.value, list) and len(after.value) == 2 else None
+        if key is None:
+            raise BadUserInput("after is not a dataset cursor.", field="after")
+        query = query.where(tuple_(Dataset.namespace, Dataset.name) > (key[0], key[1]))
+    query = query.order_by(Dataset.namespace, Dataset.name).limit(first + 1)
+    async with sessions() as session:
+        rows = list(await session.scalars(query))
+    items = rows[:first]
+    return Page(
+        items=items,
+        has_next=len(rows) > first,
+        cursors=[Cursor(value=[d.namespace, d.name], id=d.id) for d in items],
+    )
+
+
+async def active_datasets_in_batches(
+    session: AsyncSession, *, batch_size: int, after: uuid.UUID | None = None
+) -> list[Dataset]:
+    query = select(Dataset).where(Dataset.deleted_at.is_(None)).order_by(Dataset.id)
+    if after is not None:
+        query = query.where(Dataset.id > after)
+    return list(await session.scalars(query.limit(batch_size)))
+
+
+# --- graph payloads ----------------------------------------------------------------------
+
+
+def field_id(dataset_id: uuid.UUID | str, field_name: str) -> str:
+    """Graph id of a column: the dataset id (a UUID, so no ':' inside) and the field name."""
+    return f"{dataset_id}:{field_name}"
+
+
+def dataset_graph_payload(dataset: Dataset) -> dict[str, Any]:
+    return {
+        "id": str(dataset.id),
+        "org": str(dataset.organization_id),
+        "namespace": dataset.namespace,
+        "name": dataset.name,
+        "tags": list(dataset.tags),
+        "owners": list(dataset.owners),
+        "version": dataset.version,
+        "fields": [
+            {
+                "id": field_id(dataset.id, f["name"]),
+                "name": f["name"],
+                "type": f.get("type"),
+                "tags": list(f.get("tags") or []),
+            }
+            for f in dataset.fields
+        ],
+        "lineage": [
+            {
+                "target": field_id(dataset.id, link["field"]),
+                "target_name": link["field"],
+                "source": field_id(link["source_dataset"], link["source_field"]),
+                "source_dataset": link["source_dataset"],
+                "source_name": link["source_field"],
+                "transformation": link.get("transformation"),
+            }
+            for link in dataset.column_lineage
+        ],
+    }
+
+
+def dataset_snapshot(dataset: Dataset) -> dict[str, Any]:
+    return {
+        "id": str(dataset.id),
+        "namespace": dataset.namespace,
+        "name": dataset.name,
+        "description": dataset.description,
+        "owners": list(dataset.owners),
+        "tags": list(dataset.tags),
+        "schemaVersion": dataset.schema_version,
+        "version": dataset.version,
+        "deleted": dataset.deleted_at is not None,
+    }
+
+
+# --- writes ------------------------------------------------------------------------------
+
+
+async def upsert_dataset(
+    sessions: SessionFactory,
+    *,
+    scope: Scope,
+    namespace: str,
+    name: str,
+    description: str | None = None,
+    owners: Sequence[str] | None = None,
+    tags: Sequence[str] | None = None,
+    fields: list[dict[str, Any]] | None = None,
+) -> WriteResult[Dataset]:
+    """Create the dataset, or change the given attributes of the existing one."""
+    ns = validation.namespace(namespace, field="namespace")
+    nm = validation.dataset_name(name, field="name")
+    changes: dict[str, Any] = {}
+    if description is not None:
+        changes["description"] = validation.description(description, field="description")
+    if owners is not None:
+        changes["owners"] = validation.owners(list(owners), field="owners")
+    if tags is not None:
+        changes["tags"] = validation.tags(list(tags), field="tags")
+    schema = validation.schema_fields(fields, field="fields") if fields is not None else None
+    async with sessions() as session, session.begin():
+        dataset, created = await lock_dataset_by_name(session, scope, ns, nm)
+        before = None if created else dataset_snapshot(dataset)
+        restored = dataset.deleted_at is not None
+        changed = created or restored
+        for attribute, value in changes.items():
+            if getattr(dataset, attribute) != value:
+                setattr(dataset, attribute, value)
+                changed = True
+        if schema is not None:
+            changed = add_schema_version(session, dataset, schema) or changed
+        if not changed:
+            return WriteResult(dataset, 0)
+        dataset.deleted_at = None
+        seq = await record_dataset_change(
+            session, scope, dataset, "dataset.upserted", before=before, created=created
+        )
+        if restored:
+            seq = await reproject_jobs_of(session, scope, dataset.id) or seq
+    return WriteResult(dataset, seq)
+
+
+async def update_dataset_schema(
+    sessions: SessionFactory,
+    *,
+    scope: Scope,
+    dataset_id: uuid.UUID,
+    fields: list[dict[str, Any]],
+) -> WriteResult[Dataset]:
+    schema = validation.schema_fields(fields, field="fields")
+    async with sessions() as session, session.begin():
+        dataset = await _locked_dataset(session, scope, dataset_id)
+        if dataset.deleted_at is not None:
+            raise Conflict("The dataset is deleted.", id=str(dataset_id))
+        before = dataset_snapshot(dataset)
+        if not add_schema_version(session, dataset, schema):
+            return WriteResult(dataset, 0)
+        seq = await record_dataset_change(
+            session, scope, dataset, "dataset.upserted", before=before
+        )
+    return WriteResult(dataset, seq)
+
+
+async def delete_dataset(
+    sessions: SessionFactory, *, scope: Scope, dataset_id: uuid.UUID
+) -> WriteResult[Dataset]:
+    """Soft delete: the record stays (with its versions); the graph drops node and edges."""
+    async with sessions() as session, session.begin():
+        dataset = await _locked_dataset(session, scope, dataset_id)
+        if dataset.deleted_at is not None:
+            raise Conflict("The dataset is already deleted.", id=str(dataset_id))
+        before = dataset_snapshot(dataset)
+        dataset.deleted_at = func.now()
+        seq = await record_dataset_change(session, scope, dataset, "dataset.deleted", before=before)
+    return WriteResult(dataset, seq)
+
+
+# --- building blocks shared with OpenLineage ingest ----------------------------------------
+
+
+async def lock_dataset_by_name(
+    session: AsyncSession, scope: Scope, namespace: str, name: str
+) -> tuple[Dataset, bool]:
+    """The dataset row, locked for this transaction; created (empty) when it is new."""
+    inserted = await session.scalar(
+        insert(Dataset)
+        .values(
+            id=uuid.uuid4(),
+            organization_id=scope.organization_id,
+            namespace=namespace,
+            name=name,
+            version=0,
+        )
+        .on_conflict_do_nothing(index_elements=["organization_id", "namespace", "name"])
+        .returning(Dataset.id)
+    )
+    dataset = await session.scalar(
+        select(Dataset)
+        .where(
+            Dataset.organization_id == scope.organization_id,
+            Dataset.namespace == namespace,
+            Dataset.name == name,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert dataset is not None  # inserted above or already there
+    return dataset, inserted is not None
+
+
+def add_schema_version(
+    session: AsyncSession, dataset: Dataset, fields: list[dict[str, Any]]
+) -> bool:
+    """Record `fields` as a new schema version unless they equal the current schema."""
+    if dataset.schema_version > 0 and dataset.fields == fields:
+        return False
+    dataset.fields = fields
+    dataset.schema_version += 1
+    session.add(
+        DatasetVersion(dataset_id=dataset.id, version=dataset.schema_version, fields=fields)
+    )
+    return True
+
+
+async def record_dataset_change(
+    session: AsyncSession,
+    scope: Scope,
+    dataset: Dataset,
+    event_type: str,
+    *,
+    before: dict[str, Any] | None,
+    created: bool = False,
+) -> int:
+    dataset.version += 1
+    dataset.updated_at = func.now()
+    await session.flush()
+    await session.refresh(dataset)
+    snapshot = dataset_snapshot(dataset)
+    seq = await append_event(
+        session,
+        scope=scope,
+        aggregate_type="dataset",
+        aggregate_id=dataset.id,
+        event_type=event_type,
+        version=dataset.version,
+        payload=dataset_graph_payload(dataset),
+    )
+    action = "dataset.delete" if event_type == "dataset.deleted" else "dataset.upsert"
+    record_audit(
+        session,
+        scope=scope,
+        action="dataset.create" if created else action,
+        target_type="dataset",
+        target_id=dataset.id,
+        before=before,
+        after=snapshot,
+    )
+    return seq
+
+
+async def reproject_jobs_of(session: AsyncSession, scope: Scope, dataset_id: uuid.UUID) -> int:
+    """A restored dataset gets its job edges back: re-announce every job that touches it."""
+    jobs = await session.scalars(
+        select(Job)
+        .where(
+            Job.organization_id == scope.organization_id,
+            or_(Job.inputs.contains([dataset_id]), Job.outputs.contains([dataset_id])),
+        )
+        .order_by(Job.id)
+        .with_for_update()
+    )
+    seq = 0
+    for job in jobs:
+        seq = await record_job_change(session, scope, job)
+    return seq
+
+
+async def _locked_dataset(session: AsyncSession, scope: Scope, dataset_id: uuid.UUID) -> Dataset:
+    dataset = await session.scalar(
+        select(Dataset)
+        .where(Dataset.id == dataset_id, Dataset.organization_id == scope.organization_id)
+        .with_for_update()
+    )
+    if dataset is None:
+        raise NotFound("No dataset has this id.", id=str(dataset_id))
+    return dataset

@@ -1,0 +1,158 @@
+"""Entities that describe datasets: the links that make the knowledge graph and the lineage
+graph one graph. Same write shape as everything else: record, outbox event, audit row."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import record_audit
+from app.db import SessionFactory
+from app.errors import BadUserInput, NotFound
+from app.models import Dataset, Entity, EntityDataset
+from app.outbox import append_event
+from app.scope import Scope
+
+
+def description_graph_payload(link: EntityDataset) -> dict[str, Any]:
+    return {
+        "entity_id": str(link.entity_id),
+        "dataset_id": str(link.dataset_id),
+        "org": str(link.organization_id),
+    }
+
+
+async def describe_dataset(
+    sessions: SessionFactory, *, scope: Scope, entity_id: uuid.UUID, dataset_id: uuid.UUID
+) -> int:
+    """Link an entity to a dataset it describes; returns the change's sequence (0: known)."""
+    async with sessions() as session, session.begin():
+        await _check_endpoints(session, scope, entity_id, dataset_id)
+        inserted = await session.scalar(
+            insert(EntityDataset)
+            .values(
+                entity_id=entity_id, dataset_id=dataset_id, organization_id=scope.organization_id
+            )
+            .on_conflict_do_nothing()
+            .returning(EntityDataset.entity_id)
+        )
+        if inserted is None:
+            return 0
+        return await _record(session, scope, entity_id, dataset_id, "description.created")
+
+
+async def undescribe_dataset(
+    sessions: SessionFactory, *, scope: Scope, entity_id: uuid.UUID, dataset_id: uuid.UUID
+) -> int:
+    async with sessions() as session, session.begin():
+        link = await session.get(EntityDataset, (entity_id, dataset_id), with_for_update=True)
+        if link is None or link.organization_id != scope.organization_id:
+            raise NotFound("This entity does not describe this dataset.")
+        await session.delete(link)
+        return await _record(session, scope, entity_id, dataset_id, "description.deleted")
+
+
+async def datasets_of_entities(
+    session: AsyncSession, *, organization_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> list[list[Dataset]]:
+    rows = await session.execute(
+        select(EntityDataset.entity_id, Dataset)
+        .join(Dataset, Dataset.id == EntityDataset.dataset_id)
+        .where(
+            EntityDataset.organization_id == organization_id,
+            EntityDataset.entity_id.in_(ids),
+            Dataset.deleted_at.is_(None),
+        )
+        .order_by(Dataset.namespace, Dataset.name)
+    )
+    grouped: dict[uuid.UUID, list[Dataset]] = {key: [] for key in ids}
+    for entity_id, dataset in rows.tuples():
+        grouped[entity_id].append(dataset)
+    return [grouped[key] for key in ids]
+
+
+async def entities_of_datasets(
+    session: AsyncSession, *, organization_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> list[list[Entity]]:
+    rows = await session.execute(
+        select(EntityDataset.dataset_id, Entity)
+        .join(Entity, Entity.id == EntityDataset.entity_id)
+        .where(
+            EntityDataset.organization_id == organization_id,
+            EntityDataset.dataset_id.in_(ids),
+            Entity.deleted_at.is_(None),
+        )
+        .order_by(Entity.name, Entity.id)
+    )
+    grouped: dict[uuid.UUID, list[Entity]] = {key: [] for key in ids}
+    for dataset_id, entity in rows.tuples():
+        grouped[dataset_id].append(entity)
+    return [grouped[key] for key in ids]
+
+
+async def live_descriptions_in_batches(
+    session: AsyncSession, *, batch_size: int, after: tuple[uuid.UUID, uuid.UUID] | None = None
+) -> list[EntityDataset]:
+    query = (
+        select(EntityDataset)
+        .join(Entity, Entity.id == EntityDataset.entity_id)
+        .join(Dataset, Dataset.id == EntityDataset.dataset_id)
+        .where(Entity.deleted_at.is_(None), Dataset.deleted_at.is_(None))
+        .order_by(EntityDataset.entity_id, EntityDataset.dataset_id)
+    )
+    if after is not None:
+        query = query.where(
+            (EntityDataset.entity_id > after[0])
+            | ((EntityDataset.entity_id == after[0]) & (EntityDataset.dataset_id > after[1]))
+        )
+    return list(await session.scalars(query.limit(batch_size)))
+
+
+async def _check_endpoints(
+    session: AsyncSession, scope: Scope, entity_id: uuid.UUID, dataset_id: uuid.UUID
+) -> None:
+    entity = await session.get(Entity, entity_id)
+    if entity is None or entity.organization_id != scope.organization_id or entity.deleted_at:
+        raise BadUserInput("entityId does not name an existing entity.", field="entityId")
+    dataset = await session.get(Dataset, dataset_id)
+    if dataset is None or dataset.organization_id != scope.organization_id or dataset.deleted_at:
+        raise BadUserInput("datasetId does not name an existing dataset.", field="datasetId")
+
+
+async def _record(
+    session: AsyncSession,
+    scope: Scope,
+    entity_id: uuid.UUID,
+    dataset_id: uuid.UUID,
+    event_type: str,
+) -> int:
+    payload = {
+        "entity_id": str(entity_id),
+        "dataset_id": str(dataset_id),
+        "org": str(scope.organization_id),
+    }
+    seq = await append_event(
+        session,
+        scope=scope,
+        aggregate_type="dataset",
+        aggregate_id=dataset_id,
+        event_type=event_type,
+        version=1,
+        payload=payload,
+    )
+    created = event_type == "description.created"
+    record_audit(
+        session,
+        scope=scope,
+        action="dataset.describe" if created else "dataset.undescribe",
+        target_type="dataset",
+        target_id=dataset_id,
+        before=None if created else payload,
+        after=payload if created else None,
+    )
+    return seq

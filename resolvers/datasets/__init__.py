@@ -1,0 +1,1 @@
+"""Datasets, jobs and runs in GraphQL."""

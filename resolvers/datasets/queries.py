@@ -1,0 +1,120 @@
+"""Dataset and job queries: `dataset`, `datasets` and `job`."""
+
+from __future__ import annotations
+
+import strawberry
+
+from app import datasets as records
+from app import jobs as job_records
+from app.errors import BadUserInput, NotFound
+from app.pagination import Cursor
+from app.scope import Role
+from resolvers.context import Info
+from resolvers.datasets.types import Dataset, Job
+from resolvers.entities.types import page_size
+from resolvers.node import PageInfo, expect_global_id
+from resolvers.permissions import requires
+
+
+@strawberry.type
+class DatasetEdge:
+    cursor: str
+    node: Dataset
+
+
+@strawberry.type
+class DatasetConnection:
+    edges: list[DatasetEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class DatasetQueries:
+    @strawberry.field(
+        extensions=requires(Role.VIEWER),
+        description="One dataset by ID, or by namespace and name; NOT_FOUND when there is none.",
+    )
+    async def dataset(
+        self,
+        info: Info,
+        id: strawberry.ID | None = None,
+        namespace: str | None = None,
+        name: str | None = None,
+    ) -> Dataset:
+        if id is not None:
+            if namespace is not None or name is not None:
+                raise BadUserInput("Give either id or namespace + name, not both.", field="id")
+            record = await info.context.datasets.dataset_by_id.load(expect_global_id(id, "Dataset"))
+        elif namespace is not None and name is not None:
+            record = await records.dataset_by_name(
+                info.context.state.sessions,
+                organization_id=info.context.scope.organization_id,
+                namespace=namespace,
+                name=name,
+            )
+        else:
+            raise BadUserInput("Give id, or both namespace and name.", field="id")
+        if record is None:
+            raise NotFound("No dataset matches.", id=id, namespace=namespace, name=name)
+        return Dataset(record=record)
+
+    @strawberry.field(
+        extensions=requires(Role.VIEWER),
+        description="Datasets ordered by namespace and name, a page at a time.",
+    )
+    async def datasets(
+        self,
+        info: Info,
+        namespace: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> DatasetConnection:
+        size = page_size(info, first)
+        page = await records.list_datasets(
+            info.context.state.sessions,
+            organization_id=info.context.scope.organization_id,
+            namespace=namespace,
+            first=size,
+            after=Cursor.decode(after) if after is not None else None,
+        )
+        for item in page.items:
+            info.context.datasets.dataset_by_id.prime(item.id, item)
+        edges = [
+            DatasetEdge(cursor=c.encode(), node=Dataset(record=item))
+            for item, c in zip(page.items, page.cursors, strict=True)
+        ]
+        return DatasetConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+    @strawberry.field(
+        extensions=requires(Role.VIEWER), description="One job by ID, or by namespace and name."
+    )
+    async def job(
+        self,
+        info: Info,
+        id: strawberry.ID | None = None,
+        namespace: str | None = None,
+        name: str | None = None,
+    ) -> Job:
+        if id is not None:
+            record = await info.context.datasets.job_by_id.load(expect_global_id(id, "Job"))
+        elif namespace is not None and name is not None:
+            async with info.context.state.sessions() as session:
+                record = await job_records.job_by_name(
+                    session,
+                    organization_id=info.context.scope.organization_id,
+                    namespace=namespace,
+                    name=name,
+                )
+        else:
+            raise BadUserInput("Give id, or both namespace and name.", field="id")
+        if record is None:
+            raise NotFound("No job matches.", id=id, namespace=namespace, name=name)
+        return Job(record=record)

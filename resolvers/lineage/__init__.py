@@ -1,0 +1,1 @@
+"""Lineage traversal in GraphQL: lineage, impact, path and column lineage."""

@@ -1,0 +1,306 @@
+"""GraphQL types of lineage results, and the one place where traversal results are assembled.
+
+`traverse` is the only path from a traversal in the graph to what a client sees: a later
+policy filter replaces hidden nodes there, for every lineage field at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import uuid
+
+import strawberry
+
+from app.errors import BadUserInput
+from graph.lineage import MAX_DEPTH, Degree, LineageDirection, LineageKey, LineageKind, Traversal
+from graph.lineage import LineageEdge as GraphEdge
+from resolvers.context import Info
+from resolvers.datasets.types import Dataset, DatasetField, Job, dataset_or_none, job_or_none
+from resolvers.entities.types import PartialReason, page_size
+from resolvers.node import PageInfo, to_global_id
+
+MAX_PER_HOP_LIMIT = 100
+MAX_NODES = 1_000
+
+
+@strawberry.enum(description="Which way to follow lineage from a node.")
+class LineageDirectionInput(enum.Enum):
+    UPSTREAM = "UPSTREAM"
+    DOWNSTREAM = "DOWNSTREAM"
+    BOTH = "BOTH"
+
+
+def check_bounds(depth: int, per_hop_limit: int, *, depth_field: str = "depth") -> None:
+    if not 1 <= depth <= MAX_DEPTH:
+        raise BadUserInput(
+            f"{depth_field} must be between 1 and {MAX_DEPTH} (got {depth}).", field=depth_field
+        )
+    if not 1 <= per_hop_limit <= MAX_PER_HOP_LIMIT:
+        raise BadUserInput(
+            f"perHopLimit must be between 1 and {MAX_PER_HOP_LIMIT} (got {per_hop_limit}).",
+            field="perHopLimit",
+        )
+
+
+async def traverse(
+    info: Info,
+    root: str,
+    directions: tuple[LineageDirection, ...],
+    depth: int,
+    per_hop_limit: int,
+    kind: LineageKind = "dataset",
+) -> Traversal:
+    """Run the traversal(s) through the loader and merge them into one result."""
+    keys = [
+        LineageKey(
+            root=root,
+            direction=direction,
+            kind=kind,
+            depth=depth,
+            per_hop_limit=per_hop_limit,
+            max_nodes=MAX_NODES,
+        )
+        for direction in directions
+    ]
+    parts = await info.context.lineage.traversal_by_key.load_many(keys)
+    merged = Traversal()
+    for part in parts:
+        merged.found = merged.found or part.found
+        merged.root_degree = part.root_degree if part.found else merged.root_degree
+        for node, (distance, degree) in part.nodes.items():
+            known = merged.nodes.get(node)
+            if node != root and (known is None or distance < known[0]):
+                merged.nodes[node] = (distance, degree)
+        merged.edges.update(part.edges)
+        merged.partial_reasons |= part.partial_reasons
+    merged.nodes = dict(sorted(merged.nodes.items(), key=lambda item: (item[1][0], item[0])))
+    merged.edges = dict(sorted(merged.edges.items(), key=lambda item: _edge_order(item[0])))
+    return merged
+
+
+def _edge_order(key: tuple[str, str, str | None]) -> tuple[str, str, str]:
+    return key[0], key[1], key[2] or ""
+
+
+def _reasons(traversal: Traversal) -> list[PartialReason]:
+    return sorted((PartialReason(r) for r in traversal.partial_reasons), key=lambda r: r.value)
+
+
+# --- dataset lineage ---------------------------------------------------------------------
+
+
+@strawberry.type(description="A dataset reached by a lineage traversal.")
+class LineageNode:
+    dataset_id: strawberry.Private[str]
+    distance: int = strawberry.field(description="Hops from the start (0 for the start).")
+    in_degree: int = strawberry.field(description="Lineage edges into this dataset.")
+    out_degree: int = strawberry.field(description="Lineage edges out of this dataset.")
+
+    @strawberry.field(description="The global ID of the dataset.")
+    def id(self) -> strawberry.ID:
+        return to_global_id("Dataset", self.dataset_id)
+
+    @strawberry.field
+    async def dataset(self, info: Info) -> Dataset | None:
+        return await dataset_or_none(info, uuid.UUID(self.dataset_id))
+
+
+def _node(dataset_id: str, distance: int, degree: Degree) -> LineageNode:
+    return LineageNode(
+        dataset_id=dataset_id,
+        distance=distance,
+        in_degree=degree.inputs,
+        out_degree=degree.outputs,
+    )
+
+
+@strawberry.type(description="Data flows from `source` to `target` through `job`.")
+class LineageEdge:
+    edge: strawberry.Private[GraphEdge]
+
+    @strawberry.field
+    def source_id(self) -> strawberry.ID:
+        return to_global_id("Dataset", self.edge.source)
+
+    @strawberry.field
+    def target_id(self) -> strawberry.ID:
+        return to_global_id("Dataset", self.edge.target)
+
+    @strawberry.field
+    async def source(self, info: Info) -> Dataset | None:
+        return await dataset_or_none(info, uuid.UUID(self.edge.source))
+
+    @strawberry.field
+    async def target(self, info: Info) -> Dataset | None:
+        return await dataset_or_none(info, uuid.UUID(self.edge.target))
+
+    @strawberry.field(description="The job that moves the data; null for a manual edge.")
+    async def job(self, info: Info) -> Job | None:
+        if self.edge.via is None:
+            return None
+        try:
+            job_id = uuid.UUID(self.edge.via)
+        except ValueError:
+            return None
+        return await job_or_none(info, job_id)
+
+
+@strawberry.type(description="Every dataset and every distinct edge within the bounds.")
+class LineageGraph:
+    nodes: list[LineageNode] = strawberry.field(description="The start first, then by distance.")
+    edges: list[LineageEdge]
+    partial_reasons: list[PartialReason]
+
+    @strawberry.field(description="True when a cap cut the traversal short.")
+    def partial(self) -> bool:
+        return bool(self.partial_reasons)
+
+
+async def lineage_graph(
+    info: Info, root: uuid.UUID, direction: LineageDirectionInput, depth: int, per_hop_limit: int
+) -> LineageGraph:
+    check_bounds(depth, per_hop_limit)
+    directions: tuple[LineageDirection, ...] = (
+        ("UPSTREAM", "DOWNSTREAM")
+        if direction is LineageDirectionInput.BOTH
+        else (direction.value,)
+    )
+    result = await traverse(info, str(root), directions, depth, per_hop_limit)
+    nodes = [_node(str(root), 0, result.root_degree)]
+    nodes += [_node(n, distance, degree) for n, (distance, degree) in result.nodes.items()]
+    return LineageGraph(
+        nodes=nodes,
+        edges=[LineageEdge(edge=e) for e in result.edges.values()],
+        partial_reasons=_reasons(result),
+    )
+
+
+@strawberry.type
+class LineageNodeEdge:
+    cursor: str
+    node: LineageNode
+
+
+@strawberry.type(description="Datasets reached by a traversal, nearest first, a page at a time.")
+class LineageNodeConnection:
+    edges: list[LineageNodeEdge]
+    page_info: PageInfo
+    total_count: int = strawberry.field(description="Datasets reached, over all pages.")
+    partial_reasons: list[PartialReason]
+
+    @strawberry.field(description="True when a cap cut the traversal short.")
+    def partial(self) -> bool:
+        return bool(self.partial_reasons)
+
+
+async def lineage_connection(
+    info: Info,
+    root: uuid.UUID,
+    direction: LineageDirection,
+    depth: int,
+    per_hop_limit: int,
+    first: int | None,
+    after: str | None,
+) -> LineageNodeConnection:
+    check_bounds(depth, per_hop_limit)
+    size = page_size(info, first)
+    start = _offset(after) + 1 if after is not None else 0
+    result = await traverse(info, str(root), (direction,), depth, per_hop_limit)
+    reached = list(result.nodes.items())
+    page = reached[start : start + size]
+    edges = [
+        LineageNodeEdge(cursor=_cursor(start + i), node=_node(n, distance, degree))
+        for i, (n, (distance, degree)) in enumerate(page)
+    ]
+    return LineageNodeConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=start + size < len(reached),
+            has_previous_page=start > 0,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=len(reached),
+        partial_reasons=_reasons(result),
+    )
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"lineage:{offset}".encode()).decode()
+
+
+def _offset(cursor: str) -> int:
+    try:
+        kind, _, raw = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        if kind != "lineage":
+            raise ValueError(kind)
+        return int(raw)
+    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+        raise BadUserInput(
+            "after is not a cursor of this list; pass an endCursor from a previous page.",
+            field="after",
+        ) from exc
+
+
+# --- column lineage ----------------------------------------------------------------------
+
+
+@strawberry.type(description="A column reached by a column-lineage traversal.")
+class ColumnLineageNode:
+    distance: int
+    field: DatasetField
+
+
+@strawberry.type(description="One hop of column lineage and how the data is transformed.")
+class ColumnLineageEdge:
+    source: DatasetField
+    target: DatasetField
+    transformation: str | None = strawberry.field(
+        description="OpenLineage transformation type/subtype, e.g. `DIRECT/AGGREGATION`."
+    )
+
+
+@strawberry.type
+class ColumnLineage:
+    nodes: list[ColumnLineageNode]
+    edges: list[ColumnLineageEdge]
+    partial_reasons: list[PartialReason]
+
+    @strawberry.field(description="True when a cap cut the traversal short.")
+    def partial(self) -> bool:
+        return bool(self.partial_reasons)
+
+
+async def column_lineage(
+    info: Info, root: str, direction: LineageDirection, depth: int, per_hop_limit: int
+) -> ColumnLineage:
+    check_bounds(depth, per_hop_limit)
+    result = await traverse(info, root, (direction,), depth, per_hop_limit, kind="field")
+    ids = {root, *result.nodes, *(n for e in result.edges.values() for n in (e.source, e.target))}
+    fields = dict(zip(sorted(ids), await _fields(info, sorted(ids)), strict=True))
+    return ColumnLineage(
+        nodes=[
+            ColumnLineageNode(distance=distance, field=fields[n])
+            for n, (distance, _) in result.nodes.items()
+        ],
+        edges=[
+            ColumnLineageEdge(
+                source=fields[e.source], target=fields[e.target], transformation=e.via
+            )
+            for e in result.edges.values()
+        ],
+        partial_reasons=_reasons(result),
+    )
+
+
+async def _fields(info: Info, ids: list[str]) -> list[DatasetField]:
+    """Columns by graph id (`<dataset uuid>:<name>`), described by their dataset's schema."""
+    keys = [(uuid.UUID(raw.partition(":")[0]), raw.partition(":")[2]) for raw in ids]
+    records = await info.context.datasets.dataset_by_id.load_many([k[0] for k in keys])
+    fields: list[DatasetField] = []
+    for (dataset_id, name), record in zip(keys, records, strict=True):
+        schema = [f for f in (record.fields if record else []) if f["name"] == name]
+        fields.append(DatasetField.from_schema(dataset_id, schema[0] if schema else {"name": name}))
+    return fields

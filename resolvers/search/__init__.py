@@ -1,0 +1,1 @@
+"""Search over entities, datasets and jobs in GraphQL."""

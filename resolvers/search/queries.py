@@ -1,0 +1,76 @@
+"""`search`: ranked full-text search over entities, datasets and jobs."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+
+import strawberry
+
+from app import search as records
+from app.errors import BadUserInput
+from app.scope import Role
+from resolvers.context import Info
+from resolvers.entities.types import page_size
+from resolvers.node import PageInfo
+from resolvers.permissions import requires
+from resolvers.search.loaders import load_hits
+from resolvers.search.types import SearchConnection, SearchEdge, SearchKind
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"search:{offset}".encode()).decode()
+
+
+def _offset(cursor: str) -> int:
+    try:
+        kind, _, raw = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        if kind != "search":
+            raise ValueError(kind)
+        return int(raw)
+    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+        raise BadUserInput("after is not a search cursor.", field="after") from exc
+
+
+@strawberry.type
+class SearchQueries:
+    @strawberry.field(
+        extensions=requires(Role.VIEWER),
+        description="Entities, datasets and jobs whose name, description or tags match every "
+        "word of `text` (as prefixes), best first.",
+    )
+    async def search(
+        self,
+        info: Info,
+        text: str,
+        kinds: list[SearchKind] | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> SearchConnection:
+        size = page_size(info, first)
+        start = _offset(after) + 1 if after is not None else 0
+        wanted: Sequence[records.SearchKind] = [k.value for k in (kinds or list(SearchKind))]
+        hits, has_next = await records.search(
+            info.context.state.sessions,
+            organization_id=info.context.scope.organization_id,
+            text=text,
+            kinds=wanted,
+            first=size,
+            offset=start,
+        )
+        nodes = await load_hits(info, hits)
+        edges = [
+            SearchEdge(cursor=_cursor(start + i), rank=hit.rank, node=node)
+            for i, (hit, node) in enumerate(zip(hits, nodes, strict=True))
+            if node is not None
+        ]
+        return SearchConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=has_next,
+                has_previous_page=start > 0,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )

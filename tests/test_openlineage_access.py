@@ -1,0 +1,76 @@
+"""Who may send lineage: a bearer token or API key of an editor; refusals write nothing and
+are audited."""
+
+from __future__ import annotations
+
+import base64
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.conftest import GraphQLClient, MakeMember, Server
+from tests.test_entities import unique
+from tests.test_openlineage import run_event
+
+CREATE_KEY = """
+mutation($name: String!, $role: Role!) { createApiKey(name: $name, role: $role) { secret } }
+"""
+
+
+async def datasets_in(db: AsyncEngine, namespace: str) -> int:
+    async with db.connect() as conn:
+        count = await conn.scalar(
+            text("SELECT count(*) FROM datasets WHERE namespace = :ns"), {"ns": namespace}
+        )
+    return int(count or 0)
+
+
+async def test_lineage_without_a_token_is_unauthenticated(server: Server, db: AsyncEngine) -> None:
+    namespace = f"postgres://{unique('anon')}:5432"
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        response = await http.post("/api/v1/lineage", json=run_event(namespace))
+    assert response.status_code == 401
+    assert response.json()["code"] == "UNAUTHENTICATED"
+    assert "createApiKey" in response.json()["error"]
+    assert await datasets_in(db, namespace) == 0
+
+
+async def test_a_viewer_may_not_send_lineage_and_the_refusal_is_audited(
+    server: Server, db: AsyncEngine, member: MakeMember
+) -> None:
+    viewer = await member("viewer")
+    namespace = f"postgres://{unique('viewer')}:5432"
+    response = await viewer.client.http.post("/api/v1/lineage", json=run_event(namespace))
+    assert response.status_code == 403
+    assert response.json()["code"] == "FORBIDDEN"
+    assert await datasets_in(db, namespace) == 0
+    async with db.connect() as conn:
+        denial = await conn.scalar(
+            text(
+                "SELECT outcome FROM audit_log WHERE action = 'openlineage.ingest' "
+                "AND actor = :actor ORDER BY id DESC LIMIT 1"
+            ),
+            {"actor": f"user:{_raw_user_id(viewer.user_id)}"},
+        )
+    assert denial == "denied"
+
+
+async def test_a_pipeline_sends_lineage_with_an_editor_api_key(
+    client: GraphQLClient, server: Server, db: AsyncEngine
+) -> None:
+    secret = (await client.data(CREATE_KEY, {"name": unique("airflow"), "role": "EDITOR"}))[
+        "createApiKey"
+    ]["secret"]
+    namespace = f"postgres://{unique('pipeline')}:5432"
+    async with httpx.AsyncClient(
+        base_url=server.url, headers={"Authorization": f"Bearer {secret}"}
+    ) as http:
+        response = await http.post("/api/v1/lineage", json=run_event(namespace))
+    assert response.status_code == 201, response.text
+    assert await datasets_in(db, namespace) == 2
+
+
+def _raw_user_id(global_id: str) -> str:
+    decoded = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode()
+    return decoded.split(":", 1)[1] if ":" in decoded else global_id
