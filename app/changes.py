@@ -19,6 +19,7 @@ from app.models import OutboxEvent
 from app.outbox import PendingEvent
 
 CHANGES_CHANNEL = "nexus.changes"
+_LINK_KEYS = ("source_id", "target_id", "entity_id", "dataset_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +32,9 @@ class Change:
     version: int
     committed_at: datetime
     kind: str | None = None
-    # Entities a relationship change touches: its source and target.
+    namespace: str | None = None
+    # The objects a link changes: a relationship's source and target, a description's entity
+    # and dataset, a job's input and output datasets.
     endpoints: tuple[uuid.UUID, ...] = ()
 
     def touches(self, entity_id: uuid.UUID) -> bool:
@@ -50,9 +53,10 @@ class Change:
         committed_at: datetime,
         payload: dict[str, Any],
     ) -> Change:
-        endpoints = tuple(
-            uuid.UUID(payload[key]) for key in ("source_id", "target_id") if payload.get(key)
-        )
+        linked = [payload[key] for key in _LINK_KEYS if payload.get(key)]
+        for key in ("inputs", "outputs"):
+            linked += payload.get(key) or []
+        endpoints = tuple(dict.fromkeys(uuid.UUID(str(value)) for value in linked))
         return cls(
             seq=seq,
             organization_id=organization_id,
@@ -62,6 +66,7 @@ class Change:
             version=version,
             committed_at=committed_at,
             kind=payload.get("kind"),
+            namespace=payload.get("namespace"),
             endpoints=endpoints,
         )
 
@@ -89,6 +94,7 @@ class Change:
                 "version": self.version,
                 "committedAt": self.committed_at.isoformat(),
                 "kind": self.kind,
+                "namespace": self.namespace,
                 "endpoints": [str(e) for e in self.endpoints],
             }
         ).decode()
@@ -105,6 +111,7 @@ class Change:
             version=raw["version"],
             committed_at=datetime.fromisoformat(raw["committedAt"]),
             kind=raw.get("kind"),
+            namespace=raw.get("namespace"),
             endpoints=tuple(uuid.UUID(e) for e in raw.get("endpoints", ())),
         )
 

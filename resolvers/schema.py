@@ -26,6 +26,7 @@ from resolvers.changes.queries import ChangeQueries
 from resolvers.changes.subscriptions import ChangeSubscriptions
 from resolvers.datasets.mutations import DatasetMutations
 from resolvers.datasets.queries import DatasetQueries
+from resolvers.datasets.subscriptions import DatasetSubscriptions
 from resolvers.datasets.types import Dataset, Job, Run
 from resolvers.entities.mutations import EntityMutations
 from resolvers.entities.queries import EntityQueries
@@ -62,7 +63,7 @@ class Mutation(EntityMutations, DatasetMutations, IdentityMutations):
 
 
 @strawberry.type
-class Subscription(EntitySubscriptions, ChangeSubscriptions):
+class Subscription(EntitySubscriptions, DatasetSubscriptions, ChangeSubscriptions):
     pass
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from starlette.websockets import WebSocket
 
 from app.changes import Change
-from app.live import SlowConsumer
-from resolvers.context import Info
+from app.live import LiveSubscription, SlowConsumer
+from resolvers.context import Context, Info
 
 log = logging.getLogger(__name__)
 
@@ -18,22 +19,35 @@ log = logging.getLogger(__name__)
 SLOW_CONSUMER_CLOSE_CODE = 1013
 
 
-async def live_changes(info: Info) -> AsyncIterator[Change]:
+@asynccontextmanager
+async def live_stream(info: Info) -> AsyncIterator[AsyncIterator[Change]]:
+    """Registered for changes on entry, so work done before iterating (loading what to
+    watch) misses nothing: events wait in the subscriber's bounded queue meanwhile."""
     context = info.context
-    organization_id = context.scope.organization_id
     async with context.state.live.subscribe() as subscription:
-        try:
-            async for change in subscription.changes():
-                if change.organization_id != organization_id:
-                    continue
-                # A WebSocket context lives as long as the connection: cached loaders would
-                # serve what the previous event saw.
-                context.refresh_loaders()
-                yield change
-        except SlowConsumer as exc:
-            log.warning("disconnecting a slow subscriber")
-            if isinstance(context.request, WebSocket):
-                await context.request.close(
-                    code=SLOW_CONSUMER_CLOSE_CODE, reason="slow consumer: reconnect and catch up"
-                )
-            raise exc
+        yield _changes(context, subscription)
+
+
+async def live_changes(info: Info) -> AsyncIterator[Change]:
+    async with live_stream(info) as changes:
+        async for change in changes:
+            yield change
+
+
+async def _changes(context: Context, subscription: LiveSubscription) -> AsyncIterator[Change]:
+    organization_id = context.scope.organization_id
+    try:
+        async for change in subscription.changes():
+            if change.organization_id != organization_id:
+                continue
+            # A WebSocket context lives as long as the connection: cached loaders would serve
+            # what the previous event saw.
+            context.refresh_loaders()
+            yield change
+    except SlowConsumer:
+        log.warning("disconnecting a slow subscriber")
+        if isinstance(context.request, WebSocket):
+            await context.request.close(
+                code=SLOW_CONSUMER_CLOSE_CODE, reason="slow consumer: reconnect and catch up"
+            )
+        raise
