@@ -35,6 +35,8 @@ class EntityFilter:
     tags: Sequence[str] = ()
     name_prefix: str | None = None
     include_deleted: bool = False
+    # What the caller may see, as SQL (`AccessControl.hidden_entities_clause`).
+    visible: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,8 @@ def _sort_column(order: EntityOrder) -> Any:
 
 def _filtered(organization_id: uuid.UUID, flt: EntityFilter) -> Select[Entity]:
     query = select(Entity).where(Entity.organization_id == organization_id)
+    if flt.visible is not None:
+        query = query.where(flt.visible)
     if not flt.include_deleted:
         query = query.where(Entity.deleted_at.is_(None))
     if flt.kinds:

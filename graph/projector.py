@@ -24,6 +24,7 @@ from app.changes import ChangePublisher
 from app.outbox import PendingEvent
 from app.settings import Settings
 from graph import entities as graph_entities
+from graph import policies as graph_policies
 from graph.driver import Graph, Statement
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,11 @@ _BUILDERS: dict[str, StatementBuilder] = {
     "entity.deleted": graph_entities.delete_entities,
     "relationship.created": graph_entities.upsert_relationships,
     "relationship.deleted": graph_entities.delete_relationships,
+    "policy.created": graph_policies.upsert_policies,
+    "policy.updated": graph_policies.upsert_policies,
+    "policy.activated": graph_policies.upsert_policies,
+    "policy.disabled": graph_policies.upsert_policies,
+    "policy.deleted": graph_policies.delete_policies,
 }
 
 

@@ -7,10 +7,13 @@ from typing import Any
 
 import strawberry
 
+from app import policies
+from app.access import AccessControl
 from app.errors import NexusError, Unauthenticated
 from app.scope import Scope
 from app.state import AppState
 from resolvers.entities.loaders import EntityLoaders
+from resolvers.policies.loaders import PolicyLoaders
 
 
 @dataclass
@@ -23,6 +26,8 @@ class Context:
     auth_error: NexusError | None = None
     connection_params: Any = None
     _entities: EntityLoaders | None = field(default=None, init=False)
+    _access: AccessControl | None = field(default=None, init=False)
+    _policies: PolicyLoaders | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.authenticate_as(self.principal)
@@ -31,7 +36,24 @@ class Context:
         # Built per request (and per event for subscriptions): a loader's cache must never
         # outlive the read it serves.
         self.principal = principal
-        self._entities = EntityLoaders(self.state, principal) if principal else None
+        self._access = None
+        self._policies = None
+        self._entities = EntityLoaders(self.state, principal, self.access) if principal else None
+
+    async def access(self) -> AccessControl:
+        """The caller's policy decisions: the active policies are loaded once per request
+        (`GraphQLApp.get_context` loads them before the operation starts)."""
+        if self._access is None:
+            scope = self.scope
+            rules = await policies.active_rules(
+                self.state.sessions, organization_id=scope.organization_id
+            )
+            self._access = AccessControl(scope=scope, rules=rules)
+        return self._access
+
+    def fresh(self) -> Context:
+        """A context for one subscription event: fresh loaders and freshly loaded policies."""
+        return Context(state=self.state, principal=self.scope, request=self.request)
 
     @property
     def scope(self) -> Scope:
@@ -45,8 +67,15 @@ class Context:
     def entities(self) -> EntityLoaders:
         scope = self.scope
         if self._entities is None:
-            self._entities = EntityLoaders(self.state, scope)
+            self._entities = EntityLoaders(self.state, scope, self.access)
         return self._entities
+
+    @property
+    def policies(self) -> PolicyLoaders:
+        scope = self.scope
+        if self._policies is None:
+            self._policies = PolicyLoaders(self.state, scope)
+        return self._policies
 
 
 Info = strawberry.Info[Context, None]

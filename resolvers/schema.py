@@ -28,15 +28,20 @@ from resolvers.identity.mutations import IdentityMutations
 from resolvers.identity.queries import IdentityQueries
 from resolvers.identity.types import ApiKey, User
 from resolvers.nodes import NodeQueries
+from resolvers.policies.mutations import PolicyMutations
+from resolvers.policies.queries import PolicyQueries
+from resolvers.policies.types import Approval, Policy
 
 
 @strawberry.type
-class Query(NodeQueries, EntityQueries, IdentityQueries, AuditQueries, ChangeQueries):
+class Query(
+    NodeQueries, EntityQueries, IdentityQueries, PolicyQueries, AuditQueries, ChangeQueries
+):
     pass
 
 
 @strawberry.type
-class Mutation(EntityMutations, IdentityMutations):
+class Mutation(EntityMutations, PolicyMutations, IdentityMutations):
     pass
 
 
@@ -61,7 +66,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Entity, Relationship, User, ApiKey],
+        types=[Entity, Relationship, User, ApiKey, Policy, Approval],
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )

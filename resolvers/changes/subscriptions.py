@@ -8,6 +8,7 @@ import strawberry
 
 from app.scope import Role
 from resolvers.changes.types import ChangeEvent
+from resolvers.changes.visibility import visible_changes
 from resolvers.context import Info
 from resolvers.node import from_global_id
 from resolvers.permissions import requires
@@ -16,7 +17,7 @@ from resolvers.permissions import requires
 @strawberry.type
 class ChangeSubscriptions:
     @strawberry.subscription(
-        extensions=requires(Role.VIEWER),
+        extensions=requires(Role.VIEWER, audit_refusals=False),
         description="Every change in your organisation as it reaches the graph, optionally "
         "only of some event types (`entity.updated`, or a prefix like `entity`) or objects.",
     )
@@ -36,5 +37,8 @@ class ChangeSubscriptions:
                 if prefixes is not None and not change.event_type.startswith(prefixes):
                     continue
                 if wanted_ids is not None and change.aggregate_id not in wanted_ids:
+                    continue
+                # Per event: fresh loaders and the policies in force now.
+                if not await visible_changes(info.context.fresh(), [change]):
                     continue
                 yield ChangeEvent(change=change)

@@ -1,0 +1,43 @@
+"""Per-request DataLoaders for policies: what each governs (Neo4j) and its approvals."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from strawberry.dataloader import DataLoader
+
+from app import policies as records
+from app.models import Approval
+from app.scope import Scope
+from app.state import AppState
+from graph import policies as graph_policies
+from graph.policies import Governed
+
+
+class GovernedByPolicyLoader(DataLoader[uuid.UUID, list[Governed]]):
+    def __init__(self, state: AppState, scope: Scope) -> None:
+        self._state, self._scope = state, scope
+        super().__init__(load_fn=self._load)
+
+    async def _load(self, ids: list[uuid.UUID]) -> Sequence[list[Governed]]:
+        return await graph_policies.governed_by(
+            self._state.graph, org=str(self._scope.organization_id), ids=[str(i) for i in ids]
+        )
+
+
+class ApprovalsByPolicyLoader(DataLoader[uuid.UUID, list[Approval]]):
+    def __init__(self, state: AppState, scope: Scope) -> None:
+        self._state, self._scope = state, scope
+        super().__init__(load_fn=self._load)
+
+    async def _load(self, ids: list[uuid.UUID]) -> Sequence[list[Approval]]:
+        return await records.approvals_of(
+            self._state.sessions, organization_id=self._scope.organization_id, policy_ids=ids
+        )
+
+
+class PolicyLoaders:
+    def __init__(self, state: AppState, scope: Scope) -> None:
+        self.governed_by_policy = GovernedByPolicyLoader(state, scope)
+        self.approvals_by_policy = ApprovalsByPolicyLoader(state, scope)
