@@ -192,8 +192,6 @@ async def test_deny_hides_a_tagged_entity_on_every_read_path(
     right = await create(client, name=unique("right"), tags=[f"{tag}-around"])
     await relate(client, left, secret, "FEEDS")
     await relate(client, secret, right, "FEEDS")
-    since = (await viewer.client.data(CHANGES, {"since": 0}))["changes"]
-    start = since[-1]["seq"] if since else 0
     # and, before activation, the simulation says the viewer would lose read on it
     draft = deny_tag(tag)
     simulated = (await author.client.data(SIMULATE, {"draft": draft}))["simulatePolicy"]
@@ -229,7 +227,8 @@ async def test_deny_hides_a_tagged_entity_on_every_read_path(
     ]
     assert secret["name"] not in json.dumps(around)
     # and its changes are left out of catch-up
-    await client.data(UPDATE, {"input": {"id": secret["id"], "description": "moved"}})
+    moved = await client.data(UPDATE, {"input": {"id": secret["id"], "description": "moved"}})
+    start = moved["updateEntity"]["seq"] - 1
     await client.data(UPDATE, {"input": {"id": left["id"], "description": "moved"}})
     missed = (await viewer.client.data(CHANGES, {"since": start}))["changes"]
     assert secret["id"] not in [c["objectId"] for c in missed]
@@ -331,3 +330,31 @@ def _raw(global_id: str) -> str:
 
     padded = global_id + "=" * (-len(global_id) % 4)
     return base64.urlsafe_b64decode(padded).decode().partition(":")[2]
+
+
+async def test_deny_write_forbids_the_change_and_writes_only_the_refusal(
+    member: MakeMember, client: GraphQLClient, db: AsyncEngine
+) -> None:
+    author, approver = await stewards(member)
+    editor = await member("editor")
+    tag = unique("frozen")
+    frozen = await create(client, name=unique("frozen"), tags=[tag])
+    hidden_tag = unique("hidden")
+    hidden = await create(client, name=unique("hidden"), tags=[hidden_tag])
+    for policy in (
+        deny_tag(tag, actions=["write", "delete"], subjects={"roles": ["editor"]}),
+        deny_tag(hidden_tag, subjects={"roles": ["editor"]}),
+    ):
+        created = await author.client.data(CREATE_POLICY, {"input": policy})
+        await activate(author, approver, created["createPolicy"]["policy"]["id"])
+    before = await row_counts(db)
+    # when the editor changes an entity a policy freezes for editors
+    body = await editor.client.execute(UPDATE, {"input": {"id": frozen["id"], "name": "thaw"}})
+    # then it is FORBIDDEN and only the refusal's audit row was written
+    assert code(body) == "FORBIDDEN"
+    assert await row_counts(db) == {**before, "audit_log": before["audit_log"] + 1}
+    # and an entity hidden from them does not exist for them
+    body = await editor.client.execute(UPDATE, {"input": {"id": hidden["id"], "name": "found"}})
+    assert code(body) == "NOT_FOUND"
+    # while the entity is unchanged for everyone else
+    assert (await client.data(GET, {"id": frozen["id"]}))["entity"]["name"] == frozen["name"]
