@@ -91,3 +91,35 @@ async def test_writes_survive_neo4j_outage_and_graph_catches_up(
     assert ready.status_code == 200
     assert ready.json()["projection"]["pending"] == 0
     assert "graph matches postgres" in run_cli("graph", "verify").stdout
+
+
+async def test_authentication_fails_closed_while_redis_is_down(
+    client: GraphQLClient, anonymous: GraphQLClient
+) -> None:
+    # given a working token
+    query = "{ me { role } }"
+    assert (await client.data(query))["me"]["role"] == "ADMIN"
+    services("stop", "redis")
+    try:
+        # when Redis, which holds revocations and login limits, cannot be asked
+        started = time.monotonic()
+        body = await client.execute(query)
+        # then the token is not trusted blindly: UNAVAILABLE, promptly
+        assert body["errors"][0]["extensions"]["code"] == "UNAVAILABLE", body
+        assert body["data"] is None
+        assert time.monotonic() - started < PROMPT_SECONDS
+        login = await anonymous.execute(
+            'mutation { login(email: "a@b.example", password: "whatever-long") { role } }'
+        )
+        assert login["errors"][0]["extensions"]["code"] == "UNAVAILABLE", login
+    finally:
+        services("start", "redis")
+    # when Redis is back, the same token works again
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        body = await client.execute(query)
+        if not body.get("errors"):
+            break
+        await asyncio.sleep(0.5)
+    assert body["data"]["me"]["role"] == "ADMIN"
+    await asyncio.sleep(2)  # let the live-update listener resubscribe before later tests

@@ -358,3 +358,40 @@ async def test_deny_write_forbids_the_change_and_writes_only_the_refusal(
     assert code(body) == "NOT_FOUND"
     # while the entity is unchanged for everyone else
     assert (await client.data(GET, {"id": frozen["id"]}))["entity"]["name"] == frozen["name"]
+
+
+async def test_approval_rule_is_configurable_per_organisation(member: MakeMember) -> None:
+    admin = await member("admin", organization="fast-co")
+    steward = await member("steward", organization="fast-co")
+    # when the organisation's admin lifts the approval rule
+    lifted = await admin.client.data(
+        "mutation { setPolicyApprovalRequired(required: false) { slug requirePolicyApproval } }"
+    )
+    assert lifted["setPolicyApprovalRequired"] == {
+        "slug": "fast-co",
+        "requirePolicyApproval": False,
+    }
+    # then its stewards activate without an approval, while the default organisation still needs one
+    created = await steward.client.data(CREATE_POLICY, {"input": deny_tag("fast")})
+    policy_id = created["createPolicy"]["policy"]["id"]
+    active = await steward.client.data(ACTIVATE, {"id": policy_id})
+    assert active["activatePolicy"]["policy"]["state"] == "ACTIVE"
+    other = await member("steward")
+    created = await other.client.data(CREATE_POLICY, {"input": deny_tag("slow")})
+    refused = await other.client.execute(ACTIVATE, {"id": created["createPolicy"]["policy"]["id"]})
+    assert code(refused) == "FORBIDDEN"
+
+
+def test_roles_are_declared_in_the_schema() -> None:
+    from tests.conftest import ROOT
+
+    sdl = (ROOT / "schema.graphql").read_text()
+    for line in (
+        "createEntity(input: CreateEntityInput!): EntityPayload! @requiresRole(role: EDITOR)",
+        "createPolicy(input: PolicyInput!): PolicyPayload! @requiresRole(role: STEWARD)",
+        "createUser(input: CreateUserInput!): User! @requiresRole(role: ADMIN)",
+    ):
+        assert line in sdl
+    # login and refreshToken are the only ways in, so they need no role
+    assert "): AuthPayload!\n" in sdl
+    assert "AuthPayload! @requiresRole" not in sdl
