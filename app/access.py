@@ -30,6 +30,7 @@ from typing import Any
 
 from sqlalchemy import and_, false, not_, true
 
+from app.errors import BadUserInput, Forbidden, NotFound
 from app.models import Entity, Policy
 from app.scope import Role, Scope
 
@@ -263,6 +264,22 @@ def _entity_selector(rule: Rule, subject: Subject) -> Any:
             return false()
         parts.append(Entity.owner_id == subject.user_id)
     return and_(true(), *parts) if parts else true()
+
+
+def check_entity_access(
+    access: AccessControl | None, entity: Entity, action: str, *, field: str | None = None
+) -> None:
+    """Policies on writes: an entity the caller may not read does not exist for them; one
+    they may read but not change is FORBIDDEN. `access` is None for system callers."""
+    if access is None:
+        return
+    resource = entity_resource(entity)
+    if not access.allows("read", resource):
+        if field is not None:
+            raise BadUserInput(f"{field} does not name an existing entity.", field=field)
+        raise NotFound("No entity has this id.", id=str(entity.id))
+    if not access.allows(action, resource):
+        raise Forbidden(f"A policy does not let you {action} this entity.", id=str(entity.id))
 
 
 def glob_to_like(pattern: str) -> str:

@@ -17,10 +17,10 @@ from sqlalchemy import Select, and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import validation
-from app.access import AccessControl, entity_resource
+from app.access import AccessControl, check_entity_access
 from app.audit import record_audit
 from app.db import SessionFactory
-from app.errors import BadUserInput, Conflict, Forbidden, NotFound
+from app.errors import BadUserInput, Conflict, NotFound
 from app.models import Entity, EntityVersion, Relationship
 from app.outbox import append_event
 from app.pagination import Cursor, Page
@@ -483,22 +483,6 @@ async def find_relationship(
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-
-def check_entity_access(
-    access: AccessControl | None, entity: Entity, action: str, *, field: str | None = None
-) -> None:
-    """Policies on writes: an entity the caller may not read does not exist for them; one
-    they may read but not change is FORBIDDEN. `access` is None for system callers."""
-    if access is None:
-        return
-    resource = entity_resource(entity)
-    if not access.allows("read", resource):
-        if field is not None:
-            raise BadUserInput(f"{field} does not name an existing entity.", field=field)
-        raise NotFound("No entity has this id.", id=str(entity.id))
-    if not access.allows(action, resource):
-        raise Forbidden(f"A policy does not let you {action} this entity.", id=str(entity.id))
 
 
 def _clean_changes(changes: EntityChanges) -> dict[str, Any]:

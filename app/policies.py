@@ -2,9 +2,8 @@
 
 States: DRAFT (being written) -> ACTIVE (takes part in decisions) -> DISABLED. An ACTIVE
 policy cannot be edited in place: disable it (or write a new one) first, so what is enforced
-is always a version someone activated. Where the organisation requires it, activating needs
-an APPROVED approval of the current version, decided by a steward other than its author and
-requester. Every change is one transaction: rows, version snapshot, outbox event (projected
+is always a version someone activated (activation and approvals: `app.approvals`). Every
+change is one transaction: rows, version snapshot, outbox event (projected
 as `(:Policy)-[:GOVERNS]->(:Entity|:Tag)`), audit row.
 """
 
@@ -23,8 +22,8 @@ from app import validation
 from app.access import ACTIONS, CONDITIONS, RESOURCE_KINDS, Rule
 from app.audit import record_audit
 from app.db import SessionFactory
-from app.errors import BadUserInput, Conflict, Forbidden, NotFound
-from app.models import Approval, Entity, Membership, Organization, Policy, PolicyVersion
+from app.errors import BadUserInput, Conflict, NotFound
+from app.models import Entity, Membership, Policy, PolicyVersion
 from app.outbox import append_event
 from app.scope import Role, Scope
 
@@ -184,23 +183,6 @@ async def list_policies(
         return list(await session.scalars(query.order_by(Policy.priority.desc(), Policy.name)))
 
 
-async def approvals_of(
-    sessions: SessionFactory, *, organization_id: uuid.UUID, policy_ids: Sequence[uuid.UUID]
-) -> list[list[Approval]]:
-    async with sessions() as session:
-        rows = list(
-            await session.scalars(
-                select(Approval)
-                .where(
-                    Approval.organization_id == organization_id,
-                    Approval.policy_id.in_(policy_ids),
-                )
-                .order_by(Approval.created_at.desc())
-            )
-        )
-    return [[row for row in rows if row.policy_id == key] for key in policy_ids]
-
-
 # --- writes ------------------------------------------------------------------------------
 
 
@@ -237,7 +219,7 @@ def policy_graph_payload(policy: Policy) -> dict[str, Any]:
     }
 
 
-async def _record_change(
+async def record_policy_change(
     session: AsyncSession,
     scope: Scope,
     policy: Policy,
@@ -270,7 +252,7 @@ async def _record_change(
     return seq
 
 
-async def _locked(session: AsyncSession, scope: Scope, policy_id: uuid.UUID) -> Policy:
+async def locked_policy(session: AsyncSession, scope: Scope, policy_id: uuid.UUID) -> Policy:
     policy = await session.scalar(
         select(Policy)
         .where(
@@ -302,7 +284,7 @@ async def create_policy(
         session.add(policy)
         await session.flush()
         await session.refresh(policy)
-        seq = await _record_change(
+        seq = await record_policy_change(
             session, scope, policy, "policy.created", before=None, new_version=True
         )
     return policy, seq
@@ -318,7 +300,7 @@ async def update_policy(
 ) -> tuple[Policy, int]:
     columns = clean_draft(draft)
     async with sessions() as session, session.begin():
-        policy = await _locked(session, scope, policy_id)
+        policy = await locked_policy(session, scope, policy_id)
         if expected_version is not None and expected_version != policy.version:
             raise Conflict(
                 f"The policy is at version {policy.version}, not {expected_version}.",
@@ -335,153 +317,24 @@ async def update_policy(
         policy.updated_at = func.now()
         await session.flush()
         await session.refresh(policy)
-        seq = await _record_change(
+        seq = await record_policy_change(
             session, scope, policy, "policy.updated", before=before, new_version=True
         )
     return policy, seq
-
-
-async def set_policy_active(
-    sessions: SessionFactory, *, scope: Scope, policy_id: uuid.UUID, active: bool
-) -> tuple[Policy, int]:
-    async with sessions() as session, session.begin():
-        policy = await _locked(session, scope, policy_id)
-        wanted = "ACTIVE" if active else "DISABLED"
-        if policy.state == wanted:
-            return policy, 0
-        if active:
-            await _check_approved(session, scope, policy)
-        before = policy_snapshot(policy)
-        policy.state = wanted
-        policy.updated_at = func.now()
-        await session.flush()
-        await session.refresh(policy)
-        event = "policy.activated" if active else "policy.disabled"
-        seq = await _record_change(session, scope, policy, event, before=before, new_version=False)
-    return policy, seq
-
-
-async def _check_approved(session: AsyncSession, scope: Scope, policy: Policy) -> None:
-    org = await session.get(Organization, scope.organization_id)
-    if org is None or not org.require_policy_approval:
-        return
-    approved = await session.scalar(
-        select(Approval.id).where(
-            Approval.policy_id == policy.id,
-            Approval.policy_version == policy.version,
-            Approval.status == "APPROVED",
-        )
-    )
-    if approved is None:
-        raise Forbidden(
-            f"Activating needs an approved approval of version {policy.version} "
-            "(requestApproval, then another steward's decideApproval).",
-            policyVersion=policy.version,
-        )
 
 
 async def delete_policy(
     sessions: SessionFactory, *, scope: Scope, policy_id: uuid.UUID
 ) -> tuple[Policy, int]:
     async with sessions() as session, session.begin():
-        policy = await _locked(session, scope, policy_id)
+        policy = await locked_policy(session, scope, policy_id)
         before = policy_snapshot(policy)
         policy.deleted_at = func.now()
         policy.state = "DISABLED"
         policy.version += 1
         await session.flush()
         await session.refresh(policy)
-        seq = await _record_change(
+        seq = await record_policy_change(
             session, scope, policy, "policy.deleted", before=before, new_version=False
         )
     return policy, seq
-
-
-async def request_approval(
-    sessions: SessionFactory, *, scope: Scope, policy_id: uuid.UUID, comment: str | None
-) -> Approval:
-    async with sessions() as session, session.begin():
-        policy = await _locked(session, scope, policy_id)
-        if policy.state == "ACTIVE":
-            raise Conflict("The policy is already active.")
-        approval = Approval(
-            id=uuid.uuid4(),
-            organization_id=scope.organization_id,
-            policy_id=policy.id,
-            policy_version=policy.version,
-            requested_by=scope.user_id,
-            status="PENDING",
-            comment=validation.description(comment, field="comment"),
-        )
-        session.add(approval)
-        await session.flush()
-        await session.refresh(approval)
-        record_audit(
-            session,
-            scope=scope,
-            action="approval.request",
-            target_type="policy",
-            target_id=policy.id,
-            after={"approvalId": str(approval.id), "policyVersion": policy.version},
-        )
-    return approval
-
-
-async def decide_approval(
-    sessions: SessionFactory,
-    *,
-    scope: Scope,
-    approval_id: uuid.UUID,
-    approve: bool,
-    comment: str | None,
-) -> Approval:
-    async with sessions() as session, session.begin():
-        approval = await session.scalar(
-            select(Approval)
-            .where(Approval.id == approval_id, Approval.organization_id == scope.organization_id)
-            .with_for_update()
-        )
-        if approval is None:
-            raise NotFound("No approval has this id.", id=str(approval_id))
-        if approval.status != "PENDING":
-            raise Conflict(f"The approval is already {approval.status}.")
-        policy = await _locked(session, scope, approval.policy_id)
-        if scope.user_id is None or scope.user_id in (policy.author_id, approval.requested_by):
-            raise Forbidden("A policy is approved by a steward other than its author.")
-        approval.status = "APPROVED" if approve else "REJECTED"
-        approval.decided_by = scope.user_id
-        approval.decided_at = func.now()
-        if comment is not None:
-            approval.comment = validation.description(comment, field="comment")
-        await session.flush()
-        await session.refresh(approval)
-        record_audit(
-            session,
-            scope=scope,
-            action="approval.decide",
-            target_type="policy",
-            target_id=policy.id,
-            after={"approvalId": str(approval.id), "status": approval.status},
-        )
-    return approval
-
-
-async def set_approval_required(
-    sessions: SessionFactory, *, scope: Scope, required: bool
-) -> Organization:
-    async with sessions() as session, session.begin():
-        org = await session.get(Organization, scope.organization_id, with_for_update=True)
-        if org is None:
-            raise NotFound("No organisation has this id.")
-        before = {"requirePolicyApproval": org.require_policy_approval}
-        org.require_policy_approval = required
-        record_audit(
-            session,
-            scope=scope,
-            action="organization.update",
-            target_type="organization",
-            target_id=org.id,
-            before=before,
-            after={"requirePolicyApproval": required},
-        )
-    return org

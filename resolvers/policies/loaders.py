@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from strawberry.dataloader import DataLoader
 
-from app import policies as records
+from app import approvals
 from app.models import Approval
 from app.scope import Scope
 from app.state import AppState
@@ -32,7 +32,7 @@ class ApprovalsByPolicyLoader(DataLoader[uuid.UUID, list[Approval]]):
         super().__init__(load_fn=self._load)
 
     async def _load(self, ids: list[uuid.UUID]) -> Sequence[list[Approval]]:
-        return await records.approvals_of(
+        return await approvals.approvals_of(
             self._state.sessions, organization_id=self._scope.organization_id, policy_ids=ids
         )
 

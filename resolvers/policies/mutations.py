@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from app import models
+from app import approvals, models
 from app import policies as records
 from app.scope import Role
 from resolvers.context import Info
@@ -61,7 +61,7 @@ class PolicyMutations:
     async def activate_policy(
         self, info: Info, id: strawberry.ID, active: bool = True
     ) -> PolicyPayload:
-        policy, seq = await records.set_policy_active(
+        policy, seq = await approvals.set_policy_active(
             info.context.state.sessions,
             scope=info.context.scope,
             policy_id=expect_global_id(id, "Policy"),
@@ -85,7 +85,7 @@ class PolicyMutations:
     async def request_approval(
         self, info: Info, policy_id: strawberry.ID, comment: str | None = None
     ) -> Approval:
-        approval = await records.request_approval(
+        approval = await approvals.request_approval(
             info.context.state.sessions,
             scope=info.context.scope,
             policy_id=expect_global_id(policy_id, "Policy", field="policyId"),
@@ -100,7 +100,7 @@ class PolicyMutations:
     async def decide_approval(
         self, info: Info, approval_id: strawberry.ID, approve: bool, comment: str | None = None
     ) -> Approval:
-        approval = await records.decide_approval(
+        approval = await approvals.decide_approval(
             info.context.state.sessions,
             scope=info.context.scope,
             approval_id=expect_global_id(approval_id, "Approval", field="approvalId"),
@@ -114,7 +114,7 @@ class PolicyMutations:
         description="Whether activating a policy needs another steward's approval.",
     )
     async def set_policy_approval_required(self, info: Info, required: bool) -> Organization:
-        org = await records.set_approval_required(
+        org = await approvals.set_approval_required(
             info.context.state.sessions, scope=info.context.scope, required=required
         )
         return Organization(record=org)
