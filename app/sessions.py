@@ -43,15 +43,17 @@ async def login(
     refresh_ttl: int,
 ) -> Session:
     address = email.strip().lower()
-    async with sessions() as session, session.begin():
+    async with sessions() as session:
         user = await session.scalar(
             select(User).where(User.email == address, User.disabled_at.is_(None))
         )
-        if user is None:
-            password_matches(DUMMY_HASH, password)
-            raise Unauthenticated("Wrong email or password.")
-        if not password_matches(user.password_hash, password):
-            raise Unauthenticated("Wrong email or password.")
+    if user is None:
+        password_matches(DUMMY_HASH, password)  # the same time as for a known user
+        raise Unauthenticated("Wrong email or password.")
+    if not password_matches(user.password_hash, password):
+        await _record_failed_login(sessions, user.id)
+        raise Unauthenticated("Wrong email or password.")
+    async with sessions() as session, session.begin():
         query = (
             select(Membership, Organization)
             .join(Organization, Organization.id == Membership.organization_id)
@@ -76,6 +78,26 @@ async def login(
             session, scope=scope, action="session.login", target_type="user", target_id=user.id
         )
     return Session(user, org.id, Role(membership.role), family, token)
+
+
+async def _record_failed_login(sessions: SessionFactory, user_id: uuid.UUID) -> None:
+    """A wrong password for a known user, audited in each of their organisations."""
+    async with sessions() as session, session.begin():
+        orgs = list(
+            await session.scalars(
+                select(Membership.organization_id).where(Membership.user_id == user_id)
+            )
+        )
+        for org in orgs:
+            record_audit(
+                session,
+                scope=Scope(organization_id=org, actor="anonymous"),
+                action="session.login",
+                target_type="user",
+                target_id=user_id,
+                outcome="denied",
+                after={"reason": "wrong password"},
+            )
 
 
 def _add_refresh_token(

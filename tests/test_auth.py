@@ -234,8 +234,8 @@ async def test_websocket_without_a_valid_token_is_refused(
     assert closed.value.rcvd.code == 4403
 
 
-async def test_failed_logins_are_rate_limited_per_user(
-    member: MakeMember, anonymous: GraphQLClient, server: Server
+async def test_failed_logins_are_rate_limited_per_user_and_audited(
+    member: MakeMember, anonymous: GraphQLClient, client: GraphQLClient
 ) -> None:
     user = await member("viewer")
     for _ in range(5):
@@ -244,6 +244,13 @@ async def test_failed_logins_are_rate_limited_per_user(
     # then even the right password is refused for a while
     body = await anonymous.execute(LOGIN, {"email": user.email, "password": user.password})
     assert code(body) == "RATE_LIMITED"
+    # and each refused attempt is in the user's organisation's audit log
+    audit = await client.data(
+        "query($f: AuditFilterInput) { auditLog(filter: $f) { edges { node { outcome } } } }",
+        {"f": {"targetId": user.user_id, "actions": ["session.login"]}},
+    )
+    outcomes = [e["node"]["outcome"] for e in audit["auditLog"]["edges"]]
+    assert outcomes.count("denied") == 5
 
 
 async def test_role_change_applies_at_next_refresh(

@@ -395,3 +395,30 @@ def test_roles_are_declared_in_the_schema() -> None:
     # login and refreshToken are the only ways in, so they need no role
     assert "): AuthPayload!\n" in sdl
     assert "AuthPayload! @requiresRole" not in sdl
+
+
+async def test_decisions_are_batched_per_request(member: MakeMember, client: GraphQLClient) -> None:
+    from tests.test_batching import NESTED
+
+    author, approver = await stewards(member)
+    viewer = await member("viewer")
+    # given 30 related entities, every third one hidden from viewers by an active DENY
+    tag, hidden = unique("batched"), unique("batched-hidden")
+    entities = [
+        await create(client, name=f"d{i:02d}", tags=[tag, hidden] if i % 3 == 0 else [tag])
+        for i in range(30)
+    ]
+    for i, entity in enumerate(entities):
+        await relate(client, entity, entities[(i + 1) % 30], "NEXT")
+    created = await author.client.data(CREATE_POLICY, {"input": deny_tag(hidden)})
+    await activate(author, approver, created["createPolicy"]["policy"]["id"])
+    # when the viewer reads a small and a large page with every entity's targets
+    trips = []
+    for first in (3, 20):
+        body = await viewer.client.execute(NESTED, {"first": first, "tag": tag})
+        assert not body.get("errors"), body
+        edges = body["data"]["entities"]["edges"]
+        assert len(edges) == first
+        trips.append(body["extensions"]["roundTrips"])
+    # then both make the same round trips: decisions add none per object
+    assert trips == [{"postgres": 2, "neo4j": 1}] * 2
