@@ -46,14 +46,6 @@ def _email(value: str) -> str:
     return cleaned
 
 
-def role_of(value: str, *, field: str = "role") -> Role:
-    try:
-        return Role(value.lower())
-    except ValueError as exc:
-        known = ", ".join(r.value for r in Role)
-        raise BadUserInput(f"{field} must be one of {known}.", field=field) from exc
-
-
 def actor_of(user: User) -> str:
     return f"user:{user.id}"
 
@@ -72,15 +64,6 @@ async def users_by_ids(
     )
     found = {user.id: (user, membership) for user, membership in rows.tuples()}
     return [found.get(key) for key in ids]
-
-
-async def members(sessions: SessionFactory, *, organization_id: uuid.UUID) -> list[Membership]:
-    async with sessions() as session:
-        return list(
-            await session.scalars(
-                select(Membership).where(Membership.organization_id == organization_id)
-            )
-        )
 
 
 async def organization(sessions: SessionFactory, organization_id: uuid.UUID) -> Organization:

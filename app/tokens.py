@@ -5,8 +5,9 @@ Access tokens carry `sub` (user id), `org`, `role`, `jti`, `fam` (the refresh-to
 they came from), `iat`, `exp`, `aud` and `iss`. Algorithms are pinned by configuration; a
 token signed any other way, or without `exp`/`iat`, is refused.
 
-Revocation lives in Redis: a denied `jti`, a revoked family, and a per-user "not before"
-time. When Redis cannot be asked, authenticated requests fail closed with UNAVAILABLE.
+Revocation lives in Redis: a revoked family (one login: `logout`, or a reused refresh
+token) and a per-user "not before" time (`logoutAll`, a role change). When Redis cannot be
+asked, authenticated requests fail closed with UNAVAILABLE.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from app.settings import Settings
 
 REFRESH_PREFIX = "nxr_"
 API_KEY_PREFIX = "nxk_"
-_JTI_KEY = "nexus:auth:jti:{}"
 _FAMILY_KEY = "nexus:auth:family:{}"
 _NOT_BEFORE_KEY = "nexus:auth:nbf:{}"
 
@@ -137,8 +137,7 @@ class Revocations:
 
     async def check(self, claims: AccessClaims) -> None:
         try:
-            jti, family, not_before = await self._redis.mget(
-                _JTI_KEY.format(claims.jti),
+            family, not_before = await self._redis.mget(
                 _FAMILY_KEY.format(claims.family),
                 _NOT_BEFORE_KEY.format(claims.user_id),
             )
@@ -146,14 +145,10 @@ class Revocations:
             raise Unavailable(
                 "Token revocation cannot be checked (Redis); retry shortly.", backend="redis"
             ) from exc
-        if jti is not None or family is not None:
+        if family is not None:
             raise Unauthenticated("The access token has been revoked.")
         if not_before is not None and claims.issued_at < float(not_before):
             raise Unauthenticated("The access token has been revoked.")
-
-    async def revoke_token(self, claims: AccessClaims) -> None:
-        ttl = max(1, int(claims.expires_at - time.time()) + 1)
-        await self._redis.set(_JTI_KEY.format(claims.jti), "1", ex=ttl)
 
     async def revoke_family(self, family: uuid.UUID | str, *, ttl: int) -> None:
         await self._redis.set(_FAMILY_KEY.format(family), "1", ex=ttl)
