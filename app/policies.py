@@ -157,6 +157,20 @@ async def active_rules(sessions: SessionFactory, *, organization_id: uuid.UUID) 
         return [Rule.of(row) for row in rows]
 
 
+async def policies_by_ids(
+    session: AsyncSession, *, organization_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> list[Policy | None]:
+    rows = await session.scalars(
+        select(Policy).where(
+            Policy.organization_id == organization_id,
+            Policy.id.in_(ids),
+            Policy.deleted_at.is_(None),
+        )
+    )
+    found = {row.id: row for row in rows}
+    return [found.get(key) for key in ids]
+
+
 async def list_policies(
     sessions: SessionFactory, *, organization_id: uuid.UUID, states: Sequence[str] = ()
 ) -> list[Policy]:

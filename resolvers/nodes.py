@@ -12,6 +12,7 @@ from resolvers.context import Info
 from resolvers.entities.types import Entity, Relationship
 from resolvers.node import Node, from_global_id
 from resolvers.permissions import requires
+from resolvers.policies.types import Policy
 
 MAX_NODES = 100
 
@@ -25,6 +26,9 @@ async def _resolve(info: Info, global_id: str, field: str) -> Node | None:
     if type_name == "Relationship":
         rel = await loaders.relationship_by_id.load(raw)
         return Relationship.from_record(rel) if rel is not None else None
+    if type_name == "Policy":
+        policy = await info.context.policies.policy_by_id.load(raw)
+        return Policy(record=policy) if policy is not None else None
     raise BadUserInput(f"{field} names an unknown type {type_name!r}.", field=field)
 
 

@@ -422,3 +422,14 @@ async def test_decisions_are_batched_per_request(member: MakeMember, client: Gra
         trips.append(body["extensions"]["roundTrips"])
     # then both make the same round trips: decisions add none per object
     assert trips == [{"postgres": 2, "neo4j": 1}] * 2
+
+
+async def test_node_resolves_policies_for_stewards_only(member: MakeMember) -> None:
+    steward, viewer = await member("steward"), await member("viewer")
+    created = await steward.client.data(CREATE_POLICY, {"input": deny_tag("node")})
+    policy_id = created["createPolicy"]["policy"]["id"]
+    query = "query($id: ID!) { node(id: $id) { id ... on Policy { name state } } }"
+    seen = (await steward.client.data(query, {"id": policy_id}))["node"]
+    assert seen["id"] == policy_id
+    assert seen["state"] == "DRAFT"
+    assert (await viewer.client.data(query, {"id": policy_id}))["node"] is None

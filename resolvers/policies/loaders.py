@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from strawberry.dataloader import DataLoader
 
-from app import approvals
-from app.models import Approval
-from app.scope import Scope
+from app import approvals, policies
+from app.models import Approval, Policy
+from app.scope import Role, Scope
 from app.state import AppState
 from graph import policies as graph_policies
 from graph.policies import Governed
@@ -37,7 +37,24 @@ class ApprovalsByPolicyLoader(DataLoader[uuid.UUID, list[Approval]]):
         )
 
 
+class PolicyByIdLoader(DataLoader[uuid.UUID, Policy | None]):
+    """Policies are for stewards and admins: None for anyone else, as for a miss."""
+
+    def __init__(self, state: AppState, scope: Scope) -> None:
+        self._state, self._scope = state, scope
+        super().__init__(load_fn=self._load)
+
+    async def _load(self, ids: list[uuid.UUID]) -> Sequence[Policy | None]:
+        if not self._scope.may(Role.STEWARD):
+            return [None] * len(ids)
+        async with self._state.sessions() as session:
+            return await policies.policies_by_ids(
+                session, organization_id=self._scope.organization_id, ids=ids
+            )
+
+
 class PolicyLoaders:
     def __init__(self, state: AppState, scope: Scope) -> None:
+        self.policy_by_id = PolicyByIdLoader(state, scope)
         self.governed_by_policy = GovernedByPolicyLoader(state, scope)
         self.approvals_by_policy = ApprovalsByPolicyLoader(state, scope)
