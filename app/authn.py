@@ -36,7 +36,5 @@ async def authenticate(state: AppState, token: str) -> Scope:
         actor=f"user:{claims.user_id}",
         role=claims.role,
         user_id=claims.user_id,
-        token_id=claims.jti,
         token_family=claims.family,
-        token_expires_at=claims.expires_at,
     )

@@ -17,6 +17,7 @@ from sqlalchemy import Select, and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import validation
+from app.access import AccessControl, check_entity_access
 from app.audit import record_audit
 from app.db import SessionFactory
 from app.errors import BadUserInput, Conflict, NotFound
@@ -35,6 +36,8 @@ class EntityFilter:
     tags: Sequence[str] = ()
     name_prefix: str | None = None
     include_deleted: bool = False
+    # What the caller may see, as SQL (`AccessControl.hidden_entities_clause`).
+    visible: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +102,8 @@ def _sort_column(order: EntityOrder) -> Any:
 
 def _filtered(organization_id: uuid.UUID, flt: EntityFilter) -> Select[Entity]:
     query = select(Entity).where(Entity.organization_id == organization_id)
+    if flt.visible is not None:
+        query = query.where(flt.visible)
     if not flt.include_deleted:
         query = query.where(Entity.deleted_at.is_(None))
     if flt.kinds:
@@ -259,10 +264,12 @@ async def update_entity(
     entity_id: uuid.UUID,
     expected_version: int | None,
     changes: EntityChanges,
+    access: AccessControl | None = None,
 ) -> WriteResult[Entity]:
     cleaned = _clean_changes(changes)
     async with sessions() as session, session.begin():
         entity = await _locked_entity(session, scope, entity_id)
+        check_entity_access(access, entity, "write")
         if entity.deleted_at is not None:
             raise Conflict("The entity is deleted; restore it before updating.", id=str(entity_id))
         _check_version(entity, expected_version)
@@ -285,9 +292,11 @@ async def delete_entity(
     scope: Scope,
     entity_id: uuid.UUID,
     expected_version: int | None,
+    access: AccessControl | None = None,
 ) -> WriteResult[Entity]:
     async with sessions() as session, session.begin():
         entity = await _locked_entity(session, scope, entity_id)
+        check_entity_access(access, entity, "delete")
         if entity.deleted_at is not None:
             raise Conflict("The entity is already deleted.", id=str(entity_id))
         _check_version(entity, expected_version)
@@ -302,10 +311,15 @@ async def delete_entity(
 
 
 async def restore_entity(
-    sessions: SessionFactory, *, scope: Scope, entity_id: uuid.UUID
+    sessions: SessionFactory,
+    *,
+    scope: Scope,
+    entity_id: uuid.UUID,
+    access: AccessControl | None = None,
 ) -> WriteResult[Entity]:
     async with sessions() as session, session.begin():
         entity = await _locked_entity(session, scope, entity_id)
+        check_entity_access(access, entity, "delete")
         if entity.deleted_at is None:
             raise Conflict("The entity is not deleted.", id=str(entity_id))
         before = entity_snapshot(entity)
@@ -337,6 +351,7 @@ async def relate_entities(
     type: str,
     confidence: float = 1.0,
     properties: Any = None,
+    access: AccessControl | None = None,
 ) -> WriteResult[Relationship]:
     rel_type = validation.relationship_type(type, field="type")
     rel_confidence = validation.confidence(confidence, field="confidence")
@@ -352,6 +367,7 @@ async def relate_entities(
                 raise BadUserInput(
                     f"{field_name} does not name an existing entity.", field=field_name
                 )
+            check_entity_access(access, endpoint, "write", field=field_name)
         existing = await session.scalar(
             select(Relationship).where(
                 Relationship.source_id == source_id,
@@ -398,7 +414,11 @@ async def relate_entities(
 
 
 async def unrelate_entities(
-    sessions: SessionFactory, *, scope: Scope, relationship_id: uuid.UUID
+    sessions: SessionFactory,
+    *,
+    scope: Scope,
+    relationship_id: uuid.UUID,
+    access: AccessControl | None = None,
 ) -> WriteResult[Relationship]:
     async with sessions() as session, session.begin():
         rel = await session.scalar(
@@ -411,6 +431,12 @@ async def unrelate_entities(
         )
         if rel is None:
             raise NotFound("No relationship has this id.", id=str(relationship_id))
+        if access is not None:
+            for endpoint in await entities_by_ids(
+                session, organization_id=scope.organization_id, ids=[rel.source_id, rel.target_id]
+            ):
+                if endpoint is not None:
+                    check_entity_access(access, endpoint, "write")
         payload = relationship_graph_payload(rel)
         await session.delete(rel)
         seq = await append_event(

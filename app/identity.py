@@ -1,44 +1,26 @@
-"""Users, memberships, API keys and sessions (login, refresh rotation, logout).
-
-Every write is one transaction with its audit row. Refresh tokens rotate: each use marks the
-token used and issues the next one in the same family; presenting a used token again means it
-was stolen, so the whole family is revoked (in Postgres, and in Redis for its access tokens).
-"""
+"""Users, memberships and API keys. Every write is one transaction with its audit row."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import validation
 from app.audit import record_audit
 from app.db import SessionFactory
-from app.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
-from app.models import ApiKey, Membership, Organization, RefreshToken, User
+from app.errors import BadUserInput, Conflict, NotFound, Unauthenticated
+from app.models import ApiKey, Membership, Organization, User
 from app.scope import Role, Scope
-from app.tokens import API_KEY_PREFIX, digest, new_api_key, new_refresh_token
+from app.tokens import API_KEY_PREFIX, digest, new_api_key
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so both cases take the same time.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+DUMMY_HASH = _hasher.hash("not-a-real-password")
 MIN_PASSWORD = 12
-
-
-@dataclass(frozen=True, slots=True)
-class Session:
-    """What a login or a refresh hands out (the access token is signed by the caller)."""
-
-    user: User
-    organization_id: uuid.UUID
-    role: Role
-    family_id: uuid.UUID
-    refresh_token: str
 
 
 def hash_password(password: str) -> str:
@@ -49,7 +31,7 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def _password_matches(password_hash: str, password: str) -> bool:
+def password_matches(password_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -62,14 +44,6 @@ def _email(value: str) -> str:
     if not local or "." not in domain or len(cleaned) > 254 or " " in cleaned:
         raise BadUserInput("email must be an email address.", field="email")
     return cleaned
-
-
-def role_of(value: str, *, field: str = "role") -> Role:
-    try:
-        return Role(value.lower())
-    except ValueError as exc:
-        known = ", ".join(r.value for r in Role)
-        raise BadUserInput(f"{field} must be one of {known}.", field=field) from exc
 
 
 def actor_of(user: User) -> str:
@@ -90,15 +64,6 @@ async def users_by_ids(
     )
     found = {user.id: (user, membership) for user, membership in rows.tuples()}
     return [found.get(key) for key in ids]
-
-
-async def members(sessions: SessionFactory, *, organization_id: uuid.UUID) -> list[Membership]:
-    async with sessions() as session:
-        return list(
-            await session.scalars(
-                select(Membership).where(Membership.organization_id == organization_id)
-            )
-        )
 
 
 async def organization(sessions: SessionFactory, organization_id: uuid.UUID) -> Organization:
@@ -231,152 +196,6 @@ async def ensure_admin(
             )
             membership.role = role.value
     return user, org, created
-
-
-# --- sessions ----------------------------------------------------------------------------
-
-
-async def login(
-    sessions: SessionFactory,
-    *,
-    email: str,
-    password: str,
-    organization_slug: str | None,
-    refresh_ttl: int,
-) -> Session:
-    address = email.strip().lower()
-    async with sessions() as session, session.begin():
-        user = await session.scalar(
-            select(User).where(User.email == address, User.disabled_at.is_(None))
-        )
-        if user is None:
-            _password_matches(_DUMMY_HASH, password)
-            raise Unauthenticated("Wrong email or password.")
-        if not _password_matches(user.password_hash, password):
-            raise Unauthenticated("Wrong email or password.")
-        query = (
-            select(Membership, Organization)
-            .join(Organization, Organization.id == Membership.organization_id)
-            .where(Membership.user_id == user.id)
-            .order_by(Membership.created_at)
-        )
-        if organization_slug is not None:
-            query = query.where(Organization.slug == organization_slug.strip().lower())
-        row = (await session.execute(query.limit(1))).tuples().first()
-        if row is None:
-            raise Unauthenticated("This user is not a member of that organisation.")
-        membership, org = row
-        scope = Scope(
-            organization_id=org.id,
-            actor=actor_of(user),
-            role=Role(membership.role),
-            user_id=user.id,
-        )
-        family = uuid.uuid4()
-        token = _add_refresh_token(session, user.id, org.id, family, refresh_ttl)
-        record_audit(
-            session, scope=scope, action="session.login", target_type="user", target_id=user.id
-        )
-    return Session(user, org.id, Role(membership.role), family, token)
-
-
-def _add_refresh_token(
-    session: AsyncSession,
-    user_id: uuid.UUID,
-    organization_id: uuid.UUID,
-    family: uuid.UUID,
-    ttl: int,
-) -> str:
-    token = new_refresh_token()
-    session.add(
-        RefreshToken(
-            user_id=user_id,
-            organization_id=organization_id,
-            family_id=family,
-            token_hash=digest(token),
-            expires_at=datetime.now(UTC) + timedelta(seconds=ttl),
-        )
-    )
-    return token
-
-
-class RefreshTokenReused(Unauthenticated):
-    def __init__(self, family: uuid.UUID) -> None:
-        super().__init__("This refresh token was already used; its session has been revoked.")
-        self.family = family
-
-
-async def refresh(sessions: SessionFactory, *, token: str, refresh_ttl: int) -> Session:
-    """Rotate: the presented token is used up and a new one issued in its family."""
-    async with sessions() as session, session.begin():
-        row = await session.scalar(
-            select(RefreshToken).where(RefreshToken.token_hash == digest(token)).with_for_update()
-        )
-        if row is None or row.revoked_at is not None or row.expires_at <= datetime.now(UTC):
-            raise Unauthenticated("The refresh token is not valid; log in again.")
-        if row.used_at is not None:
-            reused = row.family_id
-        else:
-            reused = None
-            member = (
-                (
-                    await session.execute(
-                        select(User, Membership)
-                        .join(Membership, Membership.user_id == User.id)
-                        .where(
-                            User.id == row.user_id,
-                            User.disabled_at.is_(None),
-                            Membership.organization_id == row.organization_id,
-                        )
-                    )
-                )
-                .tuples()
-                .first()
-            )
-            if member is None:
-                raise Unauthenticated("This user can no longer sign in here.")
-            user, membership = member
-            row.used_at = func.now()
-            new_token = _add_refresh_token(
-                session, user.id, row.organization_id, row.family_id, refresh_ttl
-            )
-    if reused is not None:
-        await revoke_family(sessions, family=reused)
-        raise RefreshTokenReused(reused)
-    return Session(user, row.organization_id, Role(membership.role), row.family_id, new_token)
-
-
-async def revoke_family(sessions: SessionFactory, *, family: uuid.UUID) -> None:
-    async with sessions() as session, session.begin():
-        await session.execute(
-            update(RefreshToken)
-            .where(RefreshToken.family_id == family, RefreshToken.revoked_at.is_(None))
-            .values(revoked_at=func.now())
-        )
-
-
-async def logout(sessions: SessionFactory, *, scope: Scope, everywhere: bool) -> None:
-    """Revoke the caller's refresh tokens: this session's family, or all of them."""
-    if scope.user_id is None:
-        raise Forbidden("Only users have sessions; API keys are revoked with revokeApiKey.")
-    condition = (
-        RefreshToken.user_id == scope.user_id
-        if everywhere
-        else RefreshToken.family_id == uuid.UUID(scope.token_family or str(uuid.UUID(int=0)))
-    )
-    async with sessions() as session, session.begin():
-        await session.execute(
-            update(RefreshToken)
-            .where(condition, RefreshToken.revoked_at.is_(None))
-            .values(revoked_at=func.now())
-        )
-        record_audit(
-            session,
-            scope=scope,
-            action="session.logout_all" if everywhere else "session.logout",
-            target_type="user",
-            target_id=scope.user_id,
-        )
 
 
 # --- API keys ----------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from strawberry.types import ExecutionResult
 
 from app.authn import authenticate, bearer_token
 from app.db import create_engine, create_session_factory
-from app.errors import NexusError
+from app.errors import NexusError, as_unavailable
 from app.live import LiveChannel
 from app.logging import configure_logging
 from app.metrics import metrics_endpoint
@@ -71,9 +71,16 @@ class GraphQLApp(GraphQL[Context, None]):
             token = bearer_token(request.headers.get("authorization"))
             if token is not None:
                 context.authenticate_as(await authenticate(state, token))
+                await context.access()
         except NexusError as exc:
             # Reported by the first field that needs a caller; `login` still works.
             context.auth_error = exc
+        except Exception as exc:
+            unavailable = as_unavailable(exc)
+            if unavailable is None:
+                raise
+            context.authenticate_as(None)
+            context.auth_error = unavailable
         return context
 
     async def on_ws_connect(self, context: Context) -> Any:

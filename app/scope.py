@@ -37,9 +37,7 @@ class Scope:
     role: Role = Role.ADMIN
     user_id: uuid.UUID | None = None
     api_key_id: uuid.UUID | None = None
-    token_id: str | None = None
     token_family: str | None = None
-    token_expires_at: float | None = None
 
     @classmethod
     def system(

@@ -5,8 +5,9 @@ Access tokens carry `sub` (user id), `org`, `role`, `jti`, `fam` (the refresh-to
 they came from), `iat`, `exp`, `aud` and `iss`. Algorithms are pinned by configuration; a
 token signed any other way, or without `exp`/`iat`, is refused.
 
-Revocation lives in Redis: a denied `jti`, a revoked family, and a per-user "not before"
-time. When Redis cannot be asked, authenticated requests fail closed with UNAVAILABLE.
+Revocation lives in Redis: a revoked family (one login: `logout`, or a reused refresh
+token) and a per-user "not before" time (`logoutAll`, a role change). When Redis cannot be
+asked, authenticated requests fail closed with UNAVAILABLE.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from app.settings import Settings
 
 REFRESH_PREFIX = "nxr_"
 API_KEY_PREFIX = "nxk_"
-_JTI_KEY = "nexus:auth:jti:{}"
 _FAMILY_KEY = "nexus:auth:family:{}"
 _NOT_BEFORE_KEY = "nexus:auth:nbf:{}"
 
@@ -146,44 +146,26 @@ class Revocations:
         self._fail_closed = fail_closed
         # key -> (value, expires at): what this process revoked, for when Redis is away.
         self._local: dict[str, tuple[str, float]] = {}
-        self._degraded_since: float | None = None
+        self._degraded = False
 
     async def check(self, claims: AccessClaims) -> None:
-        keys = (
-            _JTI_KEY.format(claims.jti),
-            _FAMILY_KEY.format(claims.family),
-            _NOT_BEFORE_KEY.format(claims.user_id),
-        )
+        keys = (_FAMILY_KEY.format(claims.family), _NOT_BEFORE_KEY.format(claims.user_id))
         try:
-            jti, family, not_before = await self._redis.mget(*keys)
-            self._degraded_since = None
+            family, not_before = await self._redis.mget(*keys)
+            self._degraded = False
         except Exception as exc:
             if self._fail_closed:
                 raise Unavailable(
                     "Token revocation cannot be checked (Redis); retry shortly.", backend="redis"
                 ) from exc
-            if self._degraded_since is None:
-                self._degraded_since = time.time()
+            if not self._degraded:
+                self._degraded = True
                 log.warning("redis unreachable: checking token revocations made by this process")
-            jti, family, not_before = (self._remembered(key) for key in keys)
-        if jti is not None or family is not None:
+            family, not_before = (self._remembered(key) for key in keys)
+        if family is not None:
             raise Unauthenticated("The access token has been revoked.")
         if not_before is not None and claims.issued_at < float(not_before):
             raise Unauthenticated("The access token has been revoked.")
-
-    def _remember(self, key: str, value: str, ttl: int) -> None:
-        now = time.time()
-        self._local = {k: v for k, v in self._local.items() if v[1] > now}
-        self._local[key] = (value, now + ttl)
-
-    def _remembered(self, key: str) -> str | None:
-        entry = self._local.get(key)
-        return entry[0] if entry is not None and entry[1] > time.time() else None
-
-    async def revoke_token(self, claims: AccessClaims) -> None:
-        ttl = max(1, int(claims.expires_at - time.time()) + 1)
-        self._remember(_JTI_KEY.format(claims.jti), "1", ttl)
-        await self._redis.set(_JTI_KEY.format(claims.jti), "1", ex=ttl)
 
     async def revoke_family(self, family: uuid.UUID | str, *, ttl: int) -> None:
         self._remember(_FAMILY_KEY.format(family), "1", ttl)
@@ -194,3 +176,12 @@ class Revocations:
         now = repr(time.time())
         self._remember(_NOT_BEFORE_KEY.format(user_id), now, ttl)
         await self._redis.set(_NOT_BEFORE_KEY.format(user_id), now, ex=ttl)
+
+    def _remember(self, key: str, value: str, ttl: int) -> None:
+        now = time.time()
+        self._local = {k: v for k, v in self._local.items() if v[1] > now}
+        self._local[key] = (value, now + ttl)
+
+    def _remembered(self, key: str) -> str | None:
+        entry = self._local.get(key)
+        return entry[0] if entry is not None and entry[1] > time.time() else None

@@ -25,6 +25,7 @@ from app.outbox import PendingEvent
 from app.settings import Settings
 from graph import datasets as graph_datasets
 from graph import entities as graph_entities
+from graph import policies as graph_policies
 from graph.driver import Graph, Statement
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,11 @@ _BUILDERS: dict[str, StatementBuilder] = {
     "job.upserted": graph_datasets.upsert_jobs,
     "description.created": graph_datasets.upsert_descriptions,
     "description.deleted": graph_datasets.delete_descriptions,
+    "policy.created": graph_policies.upsert_policies,
+    "policy.updated": graph_policies.upsert_policies,
+    "policy.activated": graph_policies.upsert_policies,
+    "policy.disabled": graph_policies.upsert_policies,
+    "policy.deleted": graph_policies.delete_policies,
 }
 
 

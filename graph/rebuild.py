@@ -13,10 +13,12 @@ from app import datasets as dataset_records
 from app import descriptions as description_records
 from app import entities as records
 from app import jobs as job_records
-from app import outbox
+from app import outbox, policies
 from app.db import SessionFactory
+from app.models import Policy
 from graph import datasets as graph_datasets
 from graph import entities as graph_entities
+from graph import policies as graph_policies
 from graph.driver import Graph
 
 Progress = Callable[[str], None]
@@ -45,6 +47,7 @@ async def rebuild_graph(
                 entities = await _replay_entities(session, graph, batch_size, progress)
                 relationships = await _replay_relationships(session, graph, batch_size, progress)
                 await _replay_lineage(session, graph, batch_size, progress)
+                await _replay_policies(session, graph, progress)
             if covered:
                 async with sessions() as session, session.begin():
                     await outbox.mark_projected(await session.connection(), covered)
@@ -53,6 +56,15 @@ async def rebuild_graph(
                 select(text("pg_advisory_unlock(:key)")).params(key=outbox.PROJECTOR_LOCK_KEY)
             )
     return entities, relationships
+
+
+async def _replay_policies(session: AsyncSession, graph: Graph, progress: Progress) -> None:
+    live = list(await session.scalars(select(Policy).where(Policy.deleted_at.is_(None))))
+    if live:
+        await graph.write_batch(
+            [graph_policies.upsert_policies([policies.policy_graph_payload(p) for p in live])]
+        )
+    progress(f"policies: {len(live)}")
 
 
 async def _replay_entities(

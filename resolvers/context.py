@@ -7,12 +7,15 @@ from typing import Any
 
 import strawberry
 
+from app import policies
+from app.access import AccessControl
 from app.errors import NexusError, Unauthenticated
 from app.scope import Scope
 from app.state import AppState
 from resolvers.datasets.loaders import DatasetLoaders
 from resolvers.entities.loaders import EntityLoaders
 from resolvers.lineage.loaders import LineageLoaders
+from resolvers.policies.loaders import PolicyLoaders
 
 
 @dataclass
@@ -24,7 +27,11 @@ class Context:
     # Why `principal` is None: a bad token is reported instead of a generic "log in".
     auth_error: NexusError | None = None
     connection_params: Any = None
-    _loaders: Loaders | None = field(default=None, init=False)
+    _entities: EntityLoaders | None = field(default=None, init=False)
+    _datasets: DatasetLoaders | None = field(default=None, init=False)
+    _lineage: LineageLoaders | None = field(default=None, init=False)
+    _access: AccessControl | None = field(default=None, init=False)
+    _policies: PolicyLoaders | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.authenticate_as(self.principal)
@@ -33,11 +40,30 @@ class Context:
         # Built per request (and per event for subscriptions): a loader's cache must never
         # outlive the read it serves.
         self.principal = principal
-        self._loaders = Loaders(self.state, principal) if principal else None
+        self._access = None
+        self._policies = None
+        self._entities = None
+        self._datasets = None
+        self._lineage = None
 
     def refresh_loaders(self) -> None:
-        """A new set of loaders: a subscription gets one per event."""
+        """Fresh loaders and freshly loaded policies: a subscription gets them per event."""
         self.authenticate_as(self.principal)
+
+    async def access(self) -> AccessControl:
+        """The caller's policy decisions: the active policies are loaded once per request
+        (`GraphQLApp.get_context` loads them before the operation starts)."""
+        if self._access is None:
+            scope = self.scope
+            rules = await policies.active_rules(
+                self.state.sessions, organization_id=scope.organization_id
+            )
+            self._access = AccessControl(scope=scope, rules=rules)
+        return self._access
+
+    def fresh(self) -> Context:
+        """A context for one subscription event: fresh loaders and freshly loaded policies."""
+        return Context(state=self.state, principal=self.scope, request=self.request)
 
     @property
     def scope(self) -> Scope:
@@ -48,32 +74,32 @@ class Context:
         return self.principal
 
     @property
-    def loaders(self) -> Loaders:
-        scope = self.scope
-        if self._loaders is None:
-            self._loaders = Loaders(self.state, scope)
-        return self._loaders
-
-    @property
     def entities(self) -> EntityLoaders:
-        return self.loaders.entities
+        scope = self.scope
+        if self._entities is None:
+            self._entities = EntityLoaders(self.state, scope, self.access)
+        return self._entities
 
     @property
     def datasets(self) -> DatasetLoaders:
-        return self.loaders.datasets
+        scope = self.scope
+        if self._datasets is None:
+            self._datasets = DatasetLoaders(self.state, scope)
+        return self._datasets
 
     @property
     def lineage(self) -> LineageLoaders:
-        return self.loaders.lineage
+        scope = self.scope
+        if self._lineage is None:
+            self._lineage = LineageLoaders(self.state, scope)
+        return self._lineage
 
-
-class Loaders:
-    """Every domain's loaders for one caller."""
-
-    def __init__(self, state: AppState, scope: Scope) -> None:
-        self.entities = EntityLoaders(state, scope)
-        self.datasets = DatasetLoaders(state, scope)
-        self.lineage = LineageLoaders(state, scope)
+    @property
+    def policies(self) -> PolicyLoaders:
+        scope = self.scope
+        if self._policies is None:
+            self._policies = PolicyLoaders(self.state, scope)
+        return self._policies
 
 
 Info = strawberry.Info[Context, None]

@@ -13,6 +13,7 @@ from resolvers.datasets.types import Dataset, Job
 from resolvers.entities.types import Entity, relationship_from_id
 from resolvers.node import Node, from_global_id
 from resolvers.permissions import requires
+from resolvers.policies.types import Policy
 
 MAX_NODES = 100
 
@@ -31,6 +32,9 @@ async def _resolve(info: Info, global_id: str, field: str) -> Node | None:
     if type_name == "Job":
         job = await info.context.datasets.job_by_id.load(raw)
         return Job(record=job) if job is not None else None
+    if type_name == "Policy":
+        policy = await info.context.policies.policy_by_id.load(raw)
+        return Policy(record=policy) if policy is not None else None
     raise BadUserInput(f"{field} names an unknown type {type_name!r}.", field=field)
 
 

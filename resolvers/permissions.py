@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import strawberry
-from strawberry.extensions.field_extension import FieldExtension
+from strawberry.extensions.field_extension import AsyncExtensionResolver, FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
 
@@ -52,6 +53,30 @@ class HasRole(BasePermission):
         )
 
 
-def requires(role: Role) -> list[FieldExtension]:
-    """Field extensions for `@strawberry.field(extensions=requires(Role.EDITOR))`."""
-    return [PermissionExtension(permissions=[HasRole(role)])]
+class AuditRefusals(FieldExtension):
+    """A FORBIDDEN raised by the use case itself (a policy, an approval rule) is audited in
+    its own transaction: the refused write's transaction has rolled back."""
+
+    async def resolve_async(
+        self, next_: AsyncExtensionResolver, source: Any, info: Info, **kwargs: Any
+    ) -> Any:
+        try:
+            result = next_(source, info, **kwargs)
+            # A subscription's resolver gives an async generator, not an awaitable.
+            return await result if inspect.isawaitable(result) else result
+        except Forbidden as exc:
+            await record_denial(
+                info.context.state.sessions,
+                scope=info.context.scope,
+                action=info.field_name,
+                target_type="operation",
+                reason={"message": exc.message},
+            )
+            raise
+
+
+def requires(role: Role, *, audit_refusals: bool = True) -> list[FieldExtension]:
+    """Field extensions for `@strawberry.field(extensions=requires(Role.EDITOR))`.
+    (The last extension is the outermost: the role is checked before anything runs.)"""
+    inner: list[FieldExtension] = [AuditRefusals()] if audit_refusals else []
+    return [*inner, PermissionExtension(permissions=[HasRole(role)])]

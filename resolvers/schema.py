@@ -38,6 +38,9 @@ from resolvers.identity.queries import IdentityQueries
 from resolvers.identity.types import ApiKey, User
 from resolvers.lineage.queries import LineageQueries
 from resolvers.nodes import NodeQueries
+from resolvers.policies.mutations import PolicyMutations
+from resolvers.policies.queries import PolicyQueries
+from resolvers.policies.types import Approval, Policy
 from resolvers.search.queries import SearchQueries
 
 log = logging.getLogger("nexus.graphql")
@@ -51,6 +54,7 @@ class Query(
     LineageQueries,
     SearchQueries,
     IdentityQueries,
+    PolicyQueries,
     AuditQueries,
     ChangeQueries,
 ):
@@ -58,7 +62,7 @@ class Query(
 
 
 @strawberry.type
-class Mutation(EntityMutations, DatasetMutations, IdentityMutations):
+class Mutation(EntityMutations, DatasetMutations, PolicyMutations, IdentityMutations):
     pass
 
 
@@ -102,7 +106,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Entity, Relationship, Dataset, Job, Run, User, ApiKey],
+        types=[Entity, Relationship, Dataset, Job, Run, User, ApiKey, Policy, Approval],
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )

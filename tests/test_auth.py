@@ -7,8 +7,10 @@ import json
 import time
 import uuid
 import warnings
+from pathlib import Path
 from typing import Any
 
+import httpx
 import jwt
 import pytest
 import websockets
@@ -25,6 +27,8 @@ from tests.conftest import (
     authorized,
     login,
     run_cli,
+    start_server,
+    stop_server,
 )
 
 ME = "{ me { role user { id email } organization { slug } apiKeyId } }"
@@ -71,6 +75,20 @@ def forged(claims: dict[str, Any], *, key: str = DEFAULT_JWT_SECRET, alg: str = 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a short key for HS512 is the point of one case
         return jwt.encode({**base, **claims}, key, algorithm=alg)
+
+
+def _hmac_token(claims: dict[str, Any], secret: bytes) -> str:
+    """HS256 by hand: PyJWT rightly refuses to use a PEM key as an HMAC secret."""
+    import base64
+    import hashlib
+    import hmac
+
+    def b64(raw: bytes) -> bytes:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=")
+
+    signing_input = b64(b'{"alg":"HS256","typ":"JWT"}') + b"." + b64(json.dumps(claims).encode())
+    signature = hmac.new(secret, signing_input, hashlib.sha256).digest()
+    return (signing_input + b"." + b64(signature)).decode()
 
 
 def unsigned(claims: dict[str, Any]) -> str:
@@ -216,8 +234,8 @@ async def test_websocket_without_a_valid_token_is_refused(
     assert closed.value.rcvd.code == 4403
 
 
-async def test_failed_logins_are_rate_limited_per_user(
-    member: MakeMember, anonymous: GraphQLClient, server: Server
+async def test_failed_logins_are_rate_limited_per_user_and_audited(
+    member: MakeMember, anonymous: GraphQLClient, client: GraphQLClient
 ) -> None:
     user = await member("viewer")
     for _ in range(5):
@@ -226,6 +244,13 @@ async def test_failed_logins_are_rate_limited_per_user(
     # then even the right password is refused for a while
     body = await anonymous.execute(LOGIN, {"email": user.email, "password": user.password})
     assert code(body) == "RATE_LIMITED"
+    # and each refused attempt is in the user's organisation's audit log
+    audit = await client.data(
+        "query($f: AuditFilterInput) { auditLog(filter: $f) { edges { node { outcome } } } }",
+        {"f": {"targetId": user.user_id, "actions": ["session.login"]}},
+    )
+    outcomes = [e["node"]["outcome"] for e in audit["auditLog"]["edges"]]
+    assert outcomes.count("denied") == 5
 
 
 async def test_role_change_applies_at_next_refresh(
@@ -272,3 +297,50 @@ def test_production_refuses_to_start_with_the_default_secret() -> None:
     )
     assert result.returncode != 0
     assert "NEXUS_JWT_SECRET" in result.stdout + result.stderr
+
+
+async def test_rs256_tokens_of_an_identity_provider(
+    tmp_path: Path, admin_token: str, admin_account: tuple[str, str]
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    # given a server that verifies RS256 tokens with an identity provider's public key
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    (tmp_path / "idp.pem").write_bytes(public)
+    server = start_server(
+        tmp_path / "rs256.log",
+        NEXUS_JWT_ALGORITHM="RS256",
+        NEXUS_JWT_PUBLIC_KEY_FILE=str(tmp_path / "idp.pem"),
+    )
+    try:
+        admin_id = jwt.decode(admin_token, options={"verify_signature": False})["sub"]
+        now = int(time.time())
+        claims = {
+            "sub": admin_id,
+            "org": "00000000-0000-0000-0000-000000000001",
+            "role": "steward",
+            "jti": uuid.uuid4().hex,
+            "iat": now,
+            "exp": now + 300,
+            "iss": "nexus-graph",
+            "aud": "nexus-graph",
+        }
+        # then a token the provider signed is accepted
+        good = jwt.encode(claims, key, algorithm="RS256")
+        assert (await as_bearer(server, good, ME))["data"]["me"]["role"] == "STEWARD"
+        # and HS256 tokens are refused, even one "signed" with the public key itself
+        assert code(await as_bearer(server, admin_token, ME)) == "UNAUTHENTICATED"
+        confused = _hmac_token(claims, public)
+        assert code(await as_bearer(server, confused, ME)) == "UNAUTHENTICATED"
+        # and this service does not issue tokens it cannot sign
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            body = await GraphQLClient(http).execute(
+                LOGIN, {"email": admin_account[0], "password": admin_account[1]}
+            )
+        assert code(body) == "UNAVAILABLE"
+    finally:
+        stop_server(server)

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.conftest import NEXUS, ROOT, GraphQLClient, cypher, run_cli
+from tests.conftest import NEXUS, ROOT, GraphQLClient, Server, cypher, login, run_cli
 from tests.test_entities import create
 from tests.test_relationships import relate
 
@@ -102,3 +102,14 @@ async def test_seed_loads_demo_graph_once(
     )
     assert hub[0]["c"] > 10
     assert "graph matches postgres" in run_cli("graph", "verify").stdout
+
+
+async def test_seed_creates_the_documented_development_login(server: Server) -> None:
+    from app.seed import DEV_USER_EMAIL, DEV_USER_PASSWORD
+
+    # given the demo data (seeding is idempotent)
+    result = run_cli("seed")
+    assert DEV_USER_EMAIL in result.stderr
+    # then the development user can log in as an admin of the default organisation
+    tokens = await login(server, DEV_USER_EMAIL, DEV_USER_PASSWORD)
+    assert tokens["role"] == "ADMIN"

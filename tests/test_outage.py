@@ -8,10 +8,20 @@ import time
 
 import httpx
 import neo4j
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.conftest import GraphQLClient, Server, cypher, run_cli, services
+from tests.conftest import (
+    GraphQLClient,
+    MakeMember,
+    Server,
+    cypher,
+    run_cli,
+    services,
+    start_server,
+    stop_server,
+)
 from tests.test_entities import CREATE, create, unique
 from tests.test_relationships import RELATE, RELATIONSHIPS
 
@@ -128,3 +138,55 @@ async def test_postgres_outage_answers_unavailable_and_recovers(
     assert body["data"]["entity"]["name"] == entity["name"]
     refused = await client.data('{ entities(filter: {namePrefix: "refused"}) { totalCount } }')
     assert refused["entities"]["totalCount"] == 0
+
+
+async def test_redis_outage_keeps_tokens_working_but_refuses_logins(
+    client: GraphQLClient,
+    anonymous: GraphQLClient,
+    member: MakeMember,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # given a working token, a session logged out on this server, and a second server that
+    # is configured to refuse every request while revocations cannot be checked
+    query = "{ me { role } }"
+    assert (await client.data(query))["me"]["role"] == "ADMIN"
+    leaver = await member("viewer")
+    await leaver.client.data("mutation { logout }")
+    strict = start_server(
+        tmp_path_factory.mktemp("strict") / "server.log", NEXUS_REVOCATION_FAIL_CLOSED="true"
+    )
+    services("stop", "redis")
+    try:
+        # when Redis, which holds revocations and login limits, cannot be asked:
+        # then a valid token is still served (revocations fall back to this process's own)
+        started = time.monotonic()
+        assert (await client.data(query))["me"]["role"] == "ADMIN"
+        assert time.monotonic() - started < PROMPT_SECONDS
+        # and the session logged out here stays logged out
+        revoked = await leaver.client.execute(query)
+        assert revoked["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", revoked
+        # and logins are refused, since their brute-force limit cannot be counted
+        login = await anonymous.execute(
+            'mutation { login(email: "a@b.example", password: "whatever-long") { role } }'
+        )
+        assert login["errors"][0]["extensions"]["code"] == "UNAVAILABLE", login
+        # and the strict server answers UNAVAILABLE rather than trusting the token
+        async with httpx.AsyncClient(
+            base_url=strict.url, headers=dict(client.http.headers)
+        ) as http:
+            body = (await http.post("/graphql", json={"query": query})).json()
+        assert body["errors"][0]["extensions"]["code"] == "UNAVAILABLE", body
+    finally:
+        services("start", "redis")
+        stop_server(strict)
+    # when Redis is back, logins work again
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        body = await anonymous.execute(
+            'mutation { login(email: "a@b.example", password: "whatever-long") { role } }'
+        )
+        if body["errors"][0]["extensions"]["code"] != "UNAVAILABLE":
+            break
+        await asyncio.sleep(0.5)
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    await asyncio.sleep(2)  # let the live-update listener resubscribe before later tests

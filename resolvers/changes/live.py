@@ -11,6 +11,7 @@ from starlette.websockets import WebSocket
 
 from app.changes import Change
 from app.live import LiveSubscription, SlowConsumer
+from resolvers.changes.visibility import visible_changes
 from resolvers.context import Context, Info
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,12 @@ async def _changes(context: Context, subscription: LiveSubscription) -> AsyncIte
             if change.organization_id != organization_id:
                 continue
             # A WebSocket context lives as long as the connection: cached loaders would serve
-            # what the previous event saw.
+            # what the previous event saw, and policies may have changed since.
             context.refresh_loaders()
+            # One check for every subscription: a subscriber never learns about an object it
+            # may not read.
+            if not await visible_changes(context, [change]):
+                continue
             yield change
     except SlowConsumer:
         log.warning("disconnecting a slow subscriber")

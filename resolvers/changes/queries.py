@@ -8,6 +8,7 @@ from app import changes as change_records
 from app.errors import BadUserInput
 from app.scope import Role
 from resolvers.changes.types import ChangeEvent
+from resolvers.changes.visibility import visible_changes
 from resolvers.context import Info
 from resolvers.entities.types import page_size
 from resolvers.permissions import requires
@@ -32,4 +33,5 @@ class ChangeQueries:
             since=since,
             first=page_size(info, first),
         )
-        return [ChangeEvent(change=change) for change in found]
+        shown = await visible_changes(info.context, found)
+        return [ChangeEvent(change=change) for change in shown]

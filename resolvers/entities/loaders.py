@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from strawberry.dataloader import DataLoader
 
 from app import entities as records
+from app.access import AccessControl
 from app.models import Entity, Relationship
 from app.scope import Scope
 from app.state import AppState
@@ -19,17 +20,23 @@ from graph.entities import (
     RelationshipPageKey,
 )
 
+AccessGetter = Callable[[], Awaitable[AccessControl]]
+
 
 class EntityByIdLoader(DataLoader[uuid.UUID, Entity | None]):
-    def __init__(self, state: AppState, scope: Scope) -> None:
-        self._state, self._scope = state, scope
+    """Entities as the caller may see them: None when a policy hides one, sensitive fields
+    masked. Every entity read by id goes through here."""
+
+    def __init__(self, state: AppState, scope: Scope, access: AccessGetter) -> None:
+        self._state, self._scope, self._access = state, scope, access
         super().__init__(load_fn=self._load)
 
     async def _load(self, ids: list[uuid.UUID]) -> Sequence[Entity | None]:
         async with self._state.sessions() as session:
-            return await records.entities_by_ids(
+            found = await records.entities_by_ids(
                 session, organization_id=self._scope.organization_id, ids=ids
             )
+        return (await self._access()).present_entities(found)
 
 
 class RelationshipByIdLoader(DataLoader[uuid.UUID, Relationship | None]):
@@ -67,8 +74,8 @@ class NeighborhoodByEntityLoader(DataLoader[NeighborhoodKey, Neighborhood]):
 
 
 class EntityLoaders:
-    def __init__(self, state: AppState, scope: Scope) -> None:
-        self.entity_by_id = EntityByIdLoader(state, scope)
+    def __init__(self, state: AppState, scope: Scope, access: AccessGetter) -> None:
+        self.entity_by_id = EntityByIdLoader(state, scope, access)
         self.relationship_by_id = RelationshipByIdLoader(state, scope)
         self.relationship_page_by_entity = RelationshipPageByEntityLoader(state, scope)
         self.neighborhood_by_entity = NeighborhoodByEntityLoader(state, scope)

@@ -128,6 +128,7 @@ class EntityMutations:
             scope=info.context.scope,
             entity_id=expect_global_id(input.id, "Entity"),
             expected_version=input.expected_version,
+            access=await info.context.access(),
             changes=EntityChanges(
                 kind=input.kind,
                 name=input.name,
@@ -151,6 +152,7 @@ class EntityMutations:
             scope=info.context.scope,
             entity_id=expect_global_id(id, "Entity"),
             expected_version=expected_version,
+            access=await info.context.access(),
         )
         return await _entity_payload(info, result)
 
@@ -163,6 +165,7 @@ class EntityMutations:
             info.context.state.sessions,
             scope=info.context.scope,
             entity_id=expect_global_id(id, "Entity"),
+            access=await info.context.access(),
         )
         return await _entity_payload(info, result)
 
@@ -179,6 +182,7 @@ class EntityMutations:
             type=input.type,
             confidence=input.confidence,
             properties=input.properties,
+            access=await info.context.access(),
         )
         synced = await _synced(info, result.seq)
         return RelationshipPayload(
@@ -195,7 +199,10 @@ class EntityMutations:
         state, scope = info.context.state, info.context.scope
         relationship_id = await _relationship_to_remove(info, input)
         result = await records.unrelate_entities(
-            state.sessions, scope=scope, relationship_id=relationship_id
+            state.sessions,
+            scope=scope,
+            relationship_id=relationship_id,
+            access=await info.context.access(),
         )
         synced = await _synced(info, result.seq)
         return UnrelatePayload(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import replace
 
 import strawberry
 
@@ -84,7 +85,11 @@ class EntityQueries:
         after: str | None = None,
     ) -> EntityConnection:
         size = page_size(info, first)
-        flt = (filter or EntityFilterInput()).to_filter()
+        access = await info.context.access()
+        flt = replace(
+            (filter or EntityFilterInput()).to_filter(),
+            visible=access.hidden_entities_clause(),
+        )
         order_input = order_by or EntityOrderInput()
         order = EntityOrder(
             field=order_input.field.value,
@@ -100,7 +105,8 @@ class EntityQueries:
             first=size,
             after=cursor,
         )
-        for item in page.items:
+        shown = [item for item in access.present_entities(page.items) if item is not None]
+        for item in shown:
             info.context.entities.entity_by_id.prime(item.id, item)
 
         async def count() -> int:
@@ -110,7 +116,7 @@ class EntityQueries:
 
         edges = [
             EntityEdge(cursor=c.encode(), node=Entity(record=item))
-            for item, c in zip(page.items, page.cursors, strict=True)
+            for item, c in zip(shown, page.cursors, strict=True)
         ]
         return EntityConnection(
             edges=edges,

@@ -36,6 +36,7 @@ class PartialReason(enum.Enum):
     DEPTH_LIMIT = "DEPTH_LIMIT"
     PER_HOP_LIMIT = "PER_HOP_LIMIT"
     NODE_LIMIT = "NODE_LIMIT"
+    RESTRICTED = "RESTRICTED"
 
 
 def page_size(info: Info, first: int | None, *, field: str = "first") -> int:
@@ -176,16 +177,27 @@ class Entity(Node):
             types=tuple(t.strip().upper() for t in types) if types is not None else None,
         )
         result = await info.context.entities.neighborhood_by_entity.load(key)
+        ids = [uuid.UUID(node) for node in result.nodes]
+        # Hidden neighbours stay in place as restricted placeholders: the shape is honest,
+        # nothing about them is told.
+        visible = await info.context.entities.entity_by_id.load_many(ids)
+        restricted = {entity_id for entity_id, seen in zip(ids, visible, strict=True) if not seen}
+        reasons = {PartialReason(r) for r in result.partial_reasons}
+        if restricted:
+            reasons.add(PartialReason.RESTRICTED)
         return Neighborhood(
             degree=result.root_degree,
             nodes=[
-                Neighbor(entity_id=uuid.UUID(node), distance=distance, degree=degree)
-                for node, (distance, degree) in result.nodes.items()
+                Neighbor(
+                    entity_id=entity_id,
+                    distance=distance,
+                    degree=degree,
+                    restricted=entity_id in restricted,
+                )
+                for entity_id, (distance, degree) in zip(ids, result.nodes.values(), strict=True)
             ],
             relationships=[Relationship(edge=edge) for edge in result.edges.values()],
-            partial_reasons=sorted(
-                (PartialReason(r) for r in result.partial_reasons), key=lambda r: r.value
-            ),
+            partial_reasons=sorted(reasons, key=lambda r: r.value),
         )
 
 
@@ -275,6 +287,10 @@ class Neighbor:
     entity_id: strawberry.Private[uuid.UUID]
     distance: int = strawberry.field(description="Hops from the starting entity.")
     degree: int = strawberry.field(description="How many relationships this entity has.")
+    restricted: bool = strawberry.field(
+        default=False,
+        description="True when a policy hides this entity from you: `entity` is null.",
+    )
 
     @strawberry.field
     async def entity(self, info: Info) -> Entity | None:
@@ -290,7 +306,9 @@ class Neighborhood:
     )
     partial_reasons: list[PartialReason]
 
-    @strawberry.field(description="True when a cap stopped the traversal early.")
+    @strawberry.field(
+        description="True when a cap stopped the traversal early or an entity was hidden."
+    )
     def partial(self) -> bool:
         return bool(self.partial_reasons)
 

@@ -7,9 +7,10 @@ from typing import Annotated
 import strawberry
 
 from app import identity
+from app import sessions as auth_sessions
 from app.errors import Unauthenticated
-from app.identity import RefreshTokenReused, Session
 from app.scope import Role
+from app.sessions import RefreshTokenReused, Session
 from resolvers.context import Info
 from resolvers.identity.types import ApiKey, AuthPayload, CreateApiKeyPayload, User
 from resolvers.node import expect_global_id
@@ -66,7 +67,7 @@ class IdentityMutations:
         state, address = info.context.state, _address(info)
         await state.login_limiter.check(email, address)
         try:
-            session = await identity.login(
+            session = await auth_sessions.login(
                 state.sessions,
                 email=email,
                 password=password,
@@ -86,7 +87,7 @@ class IdentityMutations:
     async def refresh_token(self, info: Info, refresh_token: str) -> AuthPayload:
         state = info.context.state
         try:
-            session = await identity.refresh(
+            session = await auth_sessions.refresh(
                 state.sessions,
                 token=refresh_token,
                 refresh_ttl=state.settings.refresh_token_ttl,
@@ -102,7 +103,7 @@ class IdentityMutations:
     )
     async def logout(self, info: Info) -> bool:
         scope, state = info.context.scope, info.context.state
-        await identity.logout(state.sessions, scope=scope, everywhere=False)
+        await auth_sessions.logout(state.sessions, scope=scope, everywhere=False)
         if scope.token_family is not None:
             await state.revocations.revoke_family(scope.token_family, ttl=state.tokens.access_ttl)
         return True
@@ -113,7 +114,7 @@ class IdentityMutations:
     )
     async def logout_all(self, info: Info) -> bool:
         scope, state = info.context.scope, info.context.state
-        await identity.logout(state.sessions, scope=scope, everywhere=True)
+        await auth_sessions.logout(state.sessions, scope=scope, everywhere=True)
         if scope.user_id is not None:
             await state.revocations.revoke_user(scope.user_id, ttl=state.tokens.access_ttl)
         return True

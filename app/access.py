@@ -1,0 +1,287 @@
+"""The policy engine: one decision function for every read and write path.
+
+A resource is described by a small value (`Resource`: kind, id, namespace, tags, owner), so
+any kind of object (entities today; datasets, fields and jobs later) is decided the same way:
+a new kind only needs a function that turns its record into a `Resource`, and, for lists
+filtered in SQL, a mapping of those attributes to its columns (`hidden_clause`).
+
+Rules, in order:
+1. The role gives a baseline: everyone may `read`; editors and above `write` and `delete`;
+   stewards and admins `read_sensitive`.
+2. An ACTIVE ALLOW policy that matches grants its actions on top of the baseline.
+3. An ACTIVE DENY policy that matches takes them away. Deny wins over any allow, whatever
+   the priorities; priority orders the policies in explanations.
+
+A policy matches a caller when the caller has one of its roles or is one of its users (no
+subject: everyone), and a resource when every selector given matches: kind, namespace glob
+(`*` and `?`), any of its tags, one of its ids, and the OWNER condition (the caller owns it).
+
+Fields are masked for callers without `read_sensitive` on a resource tagged `pii` (for
+entities: `description` and every value of `properties`).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, false, not_, true
+
+from app.errors import BadUserInput, Forbidden, NotFound
+from app.models import Entity, Policy
+from app.scope import Role, Scope
+
+ACTIONS = ("read", "write", "delete", "read_sensitive")
+RESOURCE_KINDS = ("entity",)
+CONDITIONS = ("OWNER",)
+SENSITIVE_TAG = "pii"
+MASK = "[masked]"
+
+_BASELINE = {
+    "read": Role.VIEWER,
+    "write": Role.EDITOR,
+    "delete": Role.EDITOR,
+    "read_sensitive": Role.STEWARD,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    kind: str
+    id: uuid.UUID
+    namespace: str | None = None
+    tags: tuple[str, ...] = ()
+    owner_id: uuid.UUID | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """Who a decision is for: the caller, or another user in `explainAccess`."""
+
+    role: Role
+    user_id: uuid.UUID | None = None
+
+    @classmethod
+    def of(cls, scope: Scope) -> Subject:
+        return cls(role=scope.role, user_id=scope.user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A policy as the engine sees it."""
+
+    id: uuid.UUID
+    name: str
+    effect: str
+    actions: frozenset[str]
+    roles: frozenset[str] = frozenset()
+    user_ids: frozenset[uuid.UUID] = frozenset()
+    kinds: frozenset[str] = frozenset()
+    namespace_pattern: str | None = None
+    tags: frozenset[str] = frozenset()
+    ids: frozenset[uuid.UUID] = frozenset()
+    condition: str | None = None
+    priority: int = 0
+
+    @classmethod
+    def of(cls, policy: Policy) -> Rule:
+        return cls(
+            id=policy.id,
+            name=policy.name,
+            effect=policy.effect,
+            actions=frozenset(policy.actions),
+            roles=frozenset(policy.subject_roles),
+            user_ids=frozenset(policy.subject_user_ids),
+            kinds=frozenset(policy.resource_kinds),
+            namespace_pattern=policy.namespace_pattern,
+            tags=frozenset(policy.resource_tags),
+            ids=frozenset(policy.resource_ids),
+            condition=policy.condition,
+            priority=policy.priority,
+        )
+
+    def applies_to(self, subject: Subject) -> bool:
+        if not self.roles and not self.user_ids:
+            return True
+        return subject.role.value in self.roles or subject.user_id in self.user_ids
+
+    def why_matches(self, subject: Subject, resource: Resource) -> str | None:
+        """Why this rule covers the resource for the subject, or None when it does not."""
+        reasons: list[str] = []
+        if self.kinds:
+            if resource.kind not in self.kinds:
+                return None
+            reasons.append(f"kind {resource.kind}")
+        if self.namespace_pattern is not None:
+            if resource.namespace is None or not fnmatch.fnmatchcase(
+                resource.namespace, self.namespace_pattern
+            ):
+                return None
+            reasons.append(f"namespace {resource.namespace} matches {self.namespace_pattern}")
+        if self.tags:
+            shared = sorted(self.tags.intersection(resource.tags))
+            if not shared:
+                return None
+            reasons.append(f"tagged {', '.join(shared)}")
+        if self.ids:
+            if resource.id not in self.ids:
+                return None
+            reasons.append("named by id")
+        if self.condition == "OWNER":
+            if subject.user_id is None or resource.owner_id != subject.user_id:
+                return None
+            reasons.append("the caller owns it")
+        who = "everyone" if not self.roles and not self.user_ids else "the subject"
+        return f"applies to {who}; " + ("; ".join(reasons) if reasons else "every resource")
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    rule: Rule
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    baseline: bool
+    matches: tuple[Match, ...] = ()
+
+    @property
+    def reason(self) -> str:
+        denies = [m for m in self.matches if m.rule.effect == "DENY"]
+        allows = [m for m in self.matches if m.rule.effect == "ALLOW"]
+        if denies:
+            return f"denied by policy {denies[0].rule.name!r} (deny wins)"
+        if allows and not self.baseline:
+            return f"allowed by policy {allows[0].rule.name!r}"
+        if self.baseline:
+            return "allowed by role"
+        return "not allowed by role, and no policy allows it"
+
+
+def decide(subject: Subject, action: str, resource: Resource, rules: Iterable[Rule]) -> Decision:
+    baseline = subject.role.includes(_BASELINE[action])
+    matches: list[Match] = []
+    for rule in rules:
+        if action not in rule.actions or not rule.applies_to(subject):
+            continue
+        reason = rule.why_matches(subject, resource)
+        if reason is not None:
+            matches.append(Match(rule, reason))
+    matches.sort(key=lambda m: (-m.rule.priority, m.rule.effect != "DENY", m.rule.name))
+    denied = any(m.rule.effect == "DENY" for m in matches)
+    allowed = any(m.rule.effect == "ALLOW" for m in matches)
+    return Decision(
+        allowed=(baseline or allowed) and not denied, baseline=baseline, matches=tuple(matches)
+    )
+
+
+def entity_resource(entity: Entity) -> Resource:
+    """Entities: namespace is their kind (e.g. `service`), owner their creator."""
+    return Resource(
+        kind="entity",
+        id=entity.id,
+        namespace=entity.kind,
+        tags=tuple(entity.tags),
+        owner_id=entity.owner_id,
+        name=entity.name,
+    )
+
+
+def masked_entity(entity: Entity) -> Entity:
+    """A detached copy with sensitive fields masked; never added to a session."""
+    copy = Entity(
+        **{column.key: getattr(entity, column.key) for column in Entity.__table__.columns}
+    )
+    copy.description = MASK if entity.description is not None else None
+    copy.properties = {key: MASK for key in entity.properties}
+    return copy
+
+
+@dataclass
+class AccessControl:
+    """One caller's decisions for one request: the active rules are loaded once."""
+
+    scope: Scope
+    rules: Sequence[Rule] = field(default_factory=tuple)
+
+    @property
+    def subject(self) -> Subject:
+        return Subject.of(self.scope)
+
+    def allows(self, action: str, resource: Resource) -> bool:
+        return decide(self.subject, action, resource, self.rules).allowed
+
+    def present_entities(self, records: Sequence[Entity | None]) -> list[Entity | None]:
+        """What the caller may see of these entities: None when hidden, masked when the
+        entity is sensitive and the caller may not read sensitive fields."""
+        shown: list[Entity | None] = []
+        for record in records:
+            if record is None:
+                shown.append(None)
+                continue
+            resource = entity_resource(record)
+            if not self.allows("read", resource):
+                shown.append(None)
+            elif SENSITIVE_TAG in resource.tags and not self.allows("read_sensitive", resource):
+                shown.append(masked_entity(record))
+            else:
+                shown.append(record)
+        return shown
+
+    def hidden_entities_clause(self) -> Any:
+        """The same `read` decision as SQL over `entities`, for lists and counts: every
+        DENY that covers the caller removes the rows its selectors match."""
+        if not self.subject.role.includes(_BASELINE["read"]):
+            return false()
+        clauses = [
+            _entity_selector(rule, self.subject)
+            for rule in self.rules
+            if rule.effect == "DENY" and "read" in rule.actions and rule.applies_to(self.subject)
+        ]
+        if not clauses:
+            return true()
+        return and_(*(not_(clause) for clause in clauses))
+
+
+def _entity_selector(rule: Rule, subject: Subject) -> Any:
+    parts: list[Any] = []
+    if rule.kinds and "entity" not in rule.kinds:
+        return false()
+    if rule.namespace_pattern is not None:
+        parts.append(Entity.kind.like(glob_to_like(rule.namespace_pattern), escape="\\"))
+    if rule.tags:
+        parts.append(Entity.tags.overlap(sorted(rule.tags)))
+    if rule.ids:
+        parts.append(Entity.id.in_(sorted(rule.ids)))
+    if rule.condition == "OWNER":
+        if subject.user_id is None:
+            return false()
+        parts.append(Entity.owner_id == subject.user_id)
+    return and_(true(), *parts) if parts else true()
+
+
+def check_entity_access(
+    access: AccessControl | None, entity: Entity, action: str, *, field: str | None = None
+) -> None:
+    """Policies on writes: an entity the caller may not read does not exist for them; one
+    they may read but not change is FORBIDDEN. `access` is None for system callers."""
+    if access is None:
+        return
+    resource = entity_resource(entity)
+    if not access.allows("read", resource):
+        if field is not None:
+            raise BadUserInput(f"{field} does not name an existing entity.", field=field)
+        raise NotFound("No entity has this id.", id=str(entity.id))
+    if not access.allows(action, resource):
+        raise Forbidden(f"A policy does not let you {action} this entity.", id=str(entity.id))
+
+
+def glob_to_like(pattern: str) -> str:
+    escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.replace("*", "%").replace("?", "_")

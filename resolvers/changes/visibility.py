@@ -1,0 +1,54 @@
+"""Which change events a caller may see: those of objects the policies let them read."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from app.changes import Change
+from app.scope import Role
+from resolvers.context import Context
+
+
+async def visible_changes(context: Context, changes: Sequence[Change]) -> list[Change]:
+    """Batched: one load of the entities and one of the relationships, whatever the count."""
+    loaders = context.entities
+    rel_ids = [c.aggregate_id for c in changes if c.aggregate_type == "relationship"]
+    rels = dict(zip(rel_ids, await loaders.relationship_by_id.load_many(rel_ids), strict=True))
+    entity_ids = {c.aggregate_id for c in changes if c.aggregate_type == "entity"}
+    for rel in rels.values():
+        if rel is not None:
+            entity_ids.update((rel.source_id, rel.target_id))
+    entity_ids.update(e for c in changes if c.aggregate_type == "description" for e in c.endpoints)
+    dataset_ids = sorted(
+        {c.aggregate_id for c in changes if c.aggregate_type == "dataset"}
+        | {e for c in changes if c.aggregate_type == "description" for e in c.endpoints}
+    )
+    found_datasets = await context.datasets.dataset_by_id.load_many(dataset_ids)
+    readable_datasets: set[uuid.UUID] = {
+        key for key, d in zip(dataset_ids, found_datasets, strict=True) if d is not None
+    }
+    ordered = sorted(entity_ids)
+    seen = await loaders.entity_by_id.load_many(ordered)
+    readable: set[uuid.UUID] = {key for key, e in zip(ordered, seen, strict=True) if e}
+    shown: list[Change] = []
+    for change in changes:
+        if change.aggregate_type == "entity":
+            keep = change.aggregate_id in readable
+        elif change.aggregate_type == "relationship":
+            rel = rels.get(change.aggregate_id)
+            # A removed relationship has no row left; its event tells only its id.
+            keep = rel is None or {rel.source_id, rel.target_id} <= readable
+        elif change.aggregate_type == "policy":
+            keep = context.scope.may(Role.STEWARD)
+        elif change.aggregate_type == "dataset":
+            keep = change.aggregate_id in readable_datasets
+        elif change.aggregate_type == "description":
+            keep = set(change.endpoints) <= (readable | readable_datasets)
+        elif change.aggregate_type == "job":
+            keep = True
+        else:
+            keep = False
+        if keep:
+            shown.append(change)
+    return shown

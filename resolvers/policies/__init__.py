@@ -1,0 +1,1 @@
+"""Governance policies, approvals, and access explanations and simulations."""

@@ -1,0 +1,60 @@
+"""Per-request DataLoaders for policies: what each governs (Neo4j) and its approvals."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from strawberry.dataloader import DataLoader
+
+from app import approvals, policies
+from app.models import Approval, Policy
+from app.scope import Role, Scope
+from app.state import AppState
+from graph import policies as graph_policies
+from graph.policies import Governed
+
+
+class GovernedByPolicyLoader(DataLoader[uuid.UUID, list[Governed]]):
+    def __init__(self, state: AppState, scope: Scope) -> None:
+        self._state, self._scope = state, scope
+        super().__init__(load_fn=self._load)
+
+    async def _load(self, ids: list[uuid.UUID]) -> Sequence[list[Governed]]:
+        return await graph_policies.governed_by(
+            self._state.graph, org=str(self._scope.organization_id), ids=[str(i) for i in ids]
+        )
+
+
+class ApprovalsByPolicyLoader(DataLoader[uuid.UUID, list[Approval]]):
+    def __init__(self, state: AppState, scope: Scope) -> None:
+        self._state, self._scope = state, scope
+        super().__init__(load_fn=self._load)
+
+    async def _load(self, ids: list[uuid.UUID]) -> Sequence[list[Approval]]:
+        return await approvals.approvals_of(
+            self._state.sessions, organization_id=self._scope.organization_id, policy_ids=ids
+        )
+
+
+class PolicyByIdLoader(DataLoader[uuid.UUID, Policy | None]):
+    """Policies are for stewards and admins: None for anyone else, as for a miss."""
+
+    def __init__(self, state: AppState, scope: Scope) -> None:
+        self._state, self._scope = state, scope
+        super().__init__(load_fn=self._load)
+
+    async def _load(self, ids: list[uuid.UUID]) -> Sequence[Policy | None]:
+        if not self._scope.may(Role.STEWARD):
+            return [None] * len(ids)
+        async with self._state.sessions() as session:
+            return await policies.policies_by_ids(
+                session, organization_id=self._scope.organization_id, ids=ids
+            )
+
+
+class PolicyLoaders:
+    def __init__(self, state: AppState, scope: Scope) -> None:
+        self.policy_by_id = PolicyByIdLoader(state, scope)
+        self.governed_by_policy = GovernedByPolicyLoader(state, scope)
+        self.approvals_by_policy = ApprovalsByPolicyLoader(state, scope)
