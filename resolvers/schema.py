@@ -26,6 +26,7 @@ from resolvers.entities.mutations import EntityMutations
 from resolvers.entities.queries import EntityQueries
 from resolvers.entities.types import Entity, Relationship
 from resolvers.extensions import ErrorCodes, RoundTripReporter
+from resolvers.lineage.mutations import LineageMutations
 from resolvers.lineage.queries import LineageQueries
 from resolvers.nodes import NodeQueries
 from resolvers.search.queries import SearchQueries
@@ -39,7 +40,7 @@ class Query(
 
 
 @strawberry.type
-class Mutation(EntityMutations, DatasetMutations):
+class Mutation(EntityMutations, DatasetMutations, LineageMutations):
     pass
 
 
