@@ -74,7 +74,7 @@ async def _apply(session: AsyncSession, scope: Scope, event: ParsedEvent) -> int
         )
     for dataset, _, restored in locked.values():
         if restored:
-            seq = await datasets.reproject_jobs_of(session, scope, dataset.id) or seq
+            seq = await datasets.reproject_links_of(session, scope, dataset.id) or seq
     if event.job_namespace is None or event.job_name is None:
         return seq
     job, job_created = await jobs.lock_job_by_name(
