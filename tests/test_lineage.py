@@ -138,6 +138,14 @@ async def test_events_twice_and_out_of_order_give_the_lineage_they_describe(
         ns=wh.namespace,
     )
     assert feeds == [{"c": 5}]
+    # and each job has its one run, in its final state
+    runs = await cypher(
+        graph_db,
+        "MATCH (j:Job {namespace: $ns})-[:HAS_RUN]->(r:Run) RETURN j.name AS job, r.state AS state "
+        "ORDER BY job",
+        ns=wh.job_namespace,
+    )
+    assert runs == [{"job": job, "state": "COMPLETE"} for job in sorted(JOBS)]
 
     # when upstream and downstream are asked at several depths
     dash = await dataset(client, wh, "dash.revenue")
