@@ -270,6 +270,9 @@ def graph_verify(
         ("jobs missing from the graph", diff.missing_jobs),
         ("jobs in the graph but not in Postgres", diff.extra_jobs),
         ("jobs with a stale version in the graph", diff.stale_jobs),
+        ("runs missing from the graph", diff.missing_runs),
+        ("runs in the graph but not in Postgres", diff.extra_runs),
+        ("runs with a stale state in the graph", diff.stale_runs),
     ):
         if ids:
             typer.echo(f"{len(ids)} {label}: {', '.join(ids[:show])}")

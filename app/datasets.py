@@ -21,7 +21,7 @@ from app.db import SessionFactory
 from app.entities import WriteResult
 from app.errors import BadUserInput, Conflict, NotFound
 from app.jobs import record_job_change
-from app.models import Dataset, DatasetVersion, Job
+from app.models import Dataset, DatasetVersion, Entity, EntityDataset, Job
 from app.outbox import append_event
 from app.pagination import Cursor, Page
 from app.scope import Scope
@@ -202,7 +202,7 @@ async def upsert_dataset(
             session, scope, dataset, "dataset.upserted", before=before, created=created
         )
         if restored:
-            seq = await reproject_jobs_of(session, scope, dataset.id) or seq
+            seq = await reproject_links_of(session, scope, dataset.id) or seq
     return WriteResult(dataset, seq)
 
 
@@ -324,8 +324,11 @@ async def record_dataset_change(
     return seq
 
 
-async def reproject_jobs_of(session: AsyncSession, scope: Scope, dataset_id: uuid.UUID) -> int:
-    """A restored dataset gets its job edges back: re-announce every job that touches it."""
+async def reproject_links_of(session: AsyncSession, scope: Scope, dataset_id: uuid.UUID) -> int:
+    """A restored dataset gets back what its deletion dropped from the graph: the edges of
+    every job that touches it, the column lineage of datasets computed from it, and the
+    entities that describe it. Returns the last sequence number (0: nothing to re-announce)."""
+    seq = 0
     jobs = await session.scalars(
         select(Job)
         .where(
@@ -335,9 +338,43 @@ async def reproject_jobs_of(session: AsyncSession, scope: Scope, dataset_id: uui
         .order_by(Job.id)
         .with_for_update()
     )
-    seq = 0
     for job in jobs:
         seq = await record_job_change(session, scope, job)
+    readers = await session.scalars(
+        select(Dataset)
+        .where(
+            Dataset.organization_id == scope.organization_id,
+            Dataset.id != dataset_id,
+            Dataset.deleted_at.is_(None),
+            Dataset.column_lineage.contains([{"source_dataset": str(dataset_id)}]),
+        )
+        .order_by(Dataset.id)
+        .with_for_update()
+    )
+    for reader in readers:
+        seq = await record_dataset_change(
+            session, scope, reader, "dataset.upserted", before=dataset_snapshot(reader)
+        )
+    links = await session.scalars(
+        select(EntityDataset)
+        .join(Entity, Entity.id == EntityDataset.entity_id)
+        .where(EntityDataset.dataset_id == dataset_id, Entity.deleted_at.is_(None))
+        .order_by(EntityDataset.entity_id)
+    )
+    for link in links:
+        seq = await append_event(
+            session,
+            scope=scope,
+            aggregate_type="dataset",
+            aggregate_id=dataset_id,
+            event_type="description.created",
+            version=1,
+            payload={
+                "entity_id": str(link.entity_id),
+                "dataset_id": str(dataset_id),
+                "org": str(scope.organization_id),
+            },
+        )
     return seq
 
 

@@ -74,7 +74,7 @@ async def _apply(session: AsyncSession, scope: Scope, event: ParsedEvent) -> int
         )
     for dataset, _, restored in locked.values():
         if restored:
-            seq = await datasets.reproject_jobs_of(session, scope, dataset.id) or seq
+            seq = await datasets.reproject_links_of(session, scope, dataset.id) or seq
     if event.job_namespace is None or event.job_name is None:
         return seq
     job, job_created = await jobs.lock_job_by_name(
@@ -91,7 +91,7 @@ async def _apply(session: AsyncSession, scope: Scope, event: ParsedEvent) -> int
     if grew or job_created or described:
         seq = await jobs.record_job_change(session, scope, job)
     if event.run_id is not None and event.event_type is not None:
-        await jobs.apply_run_event(
+        run = await jobs.apply_run_event(
             session,
             scope,
             run_id=event.run_id,
@@ -100,6 +100,7 @@ async def _apply(session: AsyncSession, scope: Scope, event: ParsedEvent) -> int
             event_time=event.event_time,
             facets=event.run_facets,
         )
+        seq = await jobs.record_run_change(session, scope, run)
     return seq
 
 

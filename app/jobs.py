@@ -185,6 +185,39 @@ async def record_job_change(session: AsyncSession, scope: Scope, job: Job) -> in
     return seq
 
 
+def run_graph_payload(run: Run) -> dict[str, Any]:
+    return {
+        "id": str(run.id),
+        "org": str(run.organization_id),
+        "job_id": str(run.job_id),
+        "state": run.state,
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "ended_at": run.ended_at.isoformat() if run.ended_at else None,
+    }
+
+
+async def runs_in_batches(
+    session: AsyncSession, *, batch_size: int, after: uuid.UUID | None = None
+) -> list[Run]:
+    query = select(Run).order_by(Run.id)
+    if after is not None:
+        query = query.where(Run.id > after)
+    return list(await session.scalars(query.limit(batch_size)))
+
+
+async def record_run_change(session: AsyncSession, scope: Scope, run: Run) -> int:
+    await session.flush()
+    return await append_event(
+        session,
+        scope=scope,
+        aggregate_type="run",
+        aggregate_id=run.id,
+        event_type="run.upserted",
+        version=1,
+        payload=run_graph_payload(run),
+    )
+
+
 def _precedence(state: str, at: datetime) -> tuple[bool, datetime]:
     return state in TERMINAL_STATES, at
 

@@ -393,7 +393,12 @@ class Job(Base):
     """A job; inputs and outputs accumulate over its runs (order of arrival does not matter)."""
 
     __tablename__ = "jobs"
-    __table_args__ = (UniqueConstraint("organization_id", "namespace", "name"),)
+    __table_args__ = (
+        UniqueConstraint("organization_id", "namespace", "name"),
+        # Producers and consumers of a dataset are found by array overlap.
+        Index("ix_jobs_inputs", "inputs", postgresql_using="gin"),
+        Index("ix_jobs_outputs", "outputs", postgresql_using="gin"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     organization_id: Mapped[uuid.UUID] = mapped_column(

@@ -1,10 +1,11 @@
 """All Cypher that writes datasets, their fields and jobs, and reads them back for verify.
 
 Nodes: `(:Dataset {id, org, namespace, name, tags, owners, version})`,
-`(:Field {id, org, dataset, name, type, tags})`, `(:Job {id, org, namespace, name, version})`.
+`(:Field {id, org, dataset, name, type, tags})`, `(:Job {id, org, namespace, name, version})`,
+`(:Run {id, org, state, started_at, ended_at})`.
 Edges: `(Dataset)-[:HAS_FIELD]->(Field)`, `(Dataset)-[:INPUT_TO]->(Job)-[:PRODUCES]->(Dataset)`,
 the shortcut `(Dataset)-[:FEEDS {job}]->(Dataset)` (one per job that links the two), and
-`(Field)-[:FEEDS {transformation}]->(Field)` for column lineage.
+`(Field)-[:FEEDS {transformation}]->(Field)` for column lineage, `(Job)-[:HAS_RUN]->(Run)`.
 """
 
 from __future__ import annotations
@@ -110,10 +111,26 @@ def upsert_jobs(rows: list[dict[str, Any]]) -> Statement:
     return UPSERT_JOBS, {"rows": rows}
 
 
+# Runs are applied in outbox order, so the last event of a run leaves its current state.
+UPSERT_RUNS: LiteralString = """
+UNWIND $rows AS row
+MATCH (j:Job {id: row.job_id})
+MERGE (r:Run {id: row.id})
+SET r.org = row.org, r.state = row.state, r.started_at = row.started_at,
+    r.ended_at = row.ended_at
+MERGE (j)-[:HAS_RUN]->(r)
+"""
+
+
+def upsert_runs(rows: list[dict[str, Any]]) -> Statement:
+    return UPSERT_RUNS, {"rows": rows}
+
+
 # --- verification ------------------------------------------------------------------------
 
 ALL_DATASET_VERSIONS: LiteralString = "MATCH (d:Dataset) RETURN d.id AS id, d.version AS version"
 ALL_JOB_VERSIONS: LiteralString = "MATCH (j:Job) RETURN j.id AS id, j.version AS version"
+ALL_RUN_STATES: LiteralString = "MATCH (r:Run) RETURN r.id AS id, r.state AS state"
 
 
 async def dataset_versions(graph: Graph) -> dict[str, int]:
@@ -146,3 +163,7 @@ def upsert_descriptions(rows: list[dict[str, Any]]) -> Statement:
 
 def delete_descriptions(rows: list[dict[str, Any]]) -> Statement:
     return DELETE_DESCRIPTIONS, {"rows": rows}
+
+
+async def run_states(graph: Graph) -> dict[str, str]:
+    return {r["id"]: r["state"] for r in await graph.read(ALL_RUN_STATES)}

@@ -42,6 +42,7 @@ _BUILDERS: dict[str, StatementBuilder] = {
     "dataset.upserted": graph_datasets.upsert_datasets,
     "dataset.deleted": graph_datasets.delete_datasets,
     "job.upserted": graph_datasets.upsert_jobs,
+    "run.upserted": graph_datasets.upsert_runs,
     "description.created": graph_datasets.upsert_descriptions,
     "description.deleted": graph_datasets.delete_descriptions,
     "policy.created": graph_policies.upsert_policies,

@@ -134,6 +134,14 @@ async def _replay_lineage(
         total += len(jobs)
         after_id = jobs[-1].id
     progress(f"jobs: {total}")
+    total, after_id = 0, None
+    while runs := await job_records.runs_in_batches(session, batch_size=batch_size, after=after_id):
+        await graph.write_batch(
+            [graph_datasets.upsert_runs([job_records.run_graph_payload(r) for r in runs])]
+        )
+        total += len(runs)
+        after_id = runs[-1].id
+    progress(f"runs: {total}")
     total, after_link = 0, None
     while links := await description_records.live_descriptions_in_batches(
         session, batch_size=batch_size, after=after_link
@@ -159,6 +167,9 @@ class Differences:
     missing_jobs: list[str] = field(default_factory=list)
     extra_jobs: list[str] = field(default_factory=list)
     stale_jobs: list[str] = field(default_factory=list)
+    missing_runs: list[str] = field(default_factory=list)
+    extra_runs: list[str] = field(default_factory=list)
+    stale_runs: list[str] = field(default_factory=list)
     checked_datasets: int = 0
     checked_jobs: int = 0
     pending_events: int = 0
@@ -181,6 +192,9 @@ class Differences:
                 self.missing_jobs,
                 self.extra_jobs,
                 self.stale_jobs,
+                self.missing_runs,
+                self.extra_runs,
+                self.stale_runs,
             )
         )
 
@@ -195,6 +209,7 @@ async def verify_graph(
     graph_edges = await graph_entities.relationship_endpoints(graph)
     graph_datasets_versions = await graph_datasets.dataset_versions(graph)
     graph_job_versions = await graph_datasets.job_versions(graph)
+    graph_run_states = await graph_datasets.run_states(graph)
     async with sessions() as session, session.begin():
         await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
         diff.pending_events, _ = await outbox.projection_lag(await session.connection())
@@ -225,6 +240,7 @@ async def verify_graph(
             diff.checked_relationships += len(batch_r)
             after = batch_r[-1].id
         await _verify_lineage(session, diff, graph_datasets_versions, graph_job_versions)
+        await _verify_runs(session, diff, graph_run_states)
     diff.extra_entities = sorted(graph_versions)
     diff.extra_relationships = sorted(graph_edges)
     return diff
@@ -260,3 +276,18 @@ async def _verify_lineage(
         after = jobs[-1].id
     diff.extra_datasets = sorted(graph_datasets_versions)
     diff.extra_jobs = sorted(graph_job_versions)
+
+
+async def _verify_runs(
+    session: AsyncSession, diff: Differences, graph_states: dict[str, str]
+) -> None:
+    after: uuid.UUID | None = None
+    while runs := await job_records.runs_in_batches(session, batch_size=5_000, after=after):
+        for run in runs:
+            state = graph_states.pop(str(run.id), None)
+            if state is None:
+                diff.missing_runs.append(str(run.id))
+            elif state != run.state:
+                diff.stale_runs.append(str(run.id))
+        after = runs[-1].id
+    diff.extra_runs = sorted(graph_states)

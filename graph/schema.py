@@ -15,6 +15,7 @@ STATEMENTS: tuple[LiteralString, ...] = (
     "CREATE CONSTRAINT dataset_id IF NOT EXISTS FOR (d:Dataset) REQUIRE d.id IS UNIQUE",
     "CREATE CONSTRAINT field_id IF NOT EXISTS FOR (f:Field) REQUIRE f.id IS UNIQUE",
     "CREATE CONSTRAINT job_id IF NOT EXISTS FOR (j:Job) REQUIRE j.id IS UNIQUE",
+    "CREATE CONSTRAINT run_id IF NOT EXISTS FOR (r:Run) REQUIRE r.id IS UNIQUE",
     "CREATE INDEX dataset_org_namespace_name IF NOT EXISTS FOR (d:Dataset) "
     "ON (d.org, d.namespace, d.name)",
 )

@@ -36,6 +36,7 @@ from resolvers.extensions import ErrorCodes, RoundTripReporter
 from resolvers.identity.mutations import IdentityMutations
 from resolvers.identity.queries import IdentityQueries
 from resolvers.identity.types import ApiKey, User
+from resolvers.lineage.mutations import LineageMutations
 from resolvers.lineage.queries import LineageQueries
 from resolvers.nodes import NodeQueries
 from resolvers.policies.mutations import PolicyMutations
@@ -62,7 +63,9 @@ class Query(
 
 
 @strawberry.type
-class Mutation(EntityMutations, DatasetMutations, PolicyMutations, IdentityMutations):
+class Mutation(
+    EntityMutations, DatasetMutations, LineageMutations, PolicyMutations, IdentityMutations
+):
     pass
 
 

@@ -12,12 +12,22 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from openlineage.client import OpenLineageClient
-from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
+from openlineage.client.event_v2 import (
+    DatasetEvent,
+    InputDataset,
+    Job,
+    JobEvent,
+    OutputDataset,
+    Run,
+    RunEvent,
+    RunState,
+)
 from openlineage.client.facet_v2 import (
     column_lineage_dataset,
     ownership_dataset,
@@ -158,7 +168,7 @@ def openlineage_client(client: GraphQLClient) -> OpenLineageClient:
     return OpenLineageClient(transport=HttpTransport(config))
 
 
-async def emit(client: GraphQLClient, events: list[RunEvent]) -> None:
+async def emit(client: GraphQLClient, events: Sequence[RunEvent | DatasetEvent | JobEvent]) -> None:
     emitter = openlineage_client(client)
     for event in events:
         await asyncio.to_thread(emitter.emit, event)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.demo_lineage import BI, SOURCES, WAREHOUSE
 from tests.conftest import GraphQLClient, cypher, run_cli
 from tests.lineage_events import JOBS, Warehouse, emit, new_warehouse
+from tests.test_entities import create, unique
 
 DATASET = """
 query Dataset($ns: String!, $name: String!) {
@@ -137,6 +138,14 @@ async def test_events_twice_and_out_of_order_give_the_lineage_they_describe(
         ns=wh.namespace,
     )
     assert feeds == [{"c": 5}]
+    # and each job has its one run, in its final state
+    runs = await cypher(
+        graph_db,
+        "MATCH (j:Job {namespace: $ns})-[:HAS_RUN]->(r:Run) RETURN j.name AS job, r.state AS state "
+        "ORDER BY job",
+        ns=wh.job_namespace,
+    )
+    assert runs == [{"job": job, "state": "COMPLETE"} for job in sorted(JOBS)]
 
     # when upstream and downstream are asked at several depths
     dash = await dataset(client, wh, "dash.revenue")
@@ -323,3 +332,61 @@ async def test_seed_loads_a_demo_lineage_graph_through_the_endpoint(
     namespaces = {e["node"]["dataset"]["namespace"].split("://")[0] for e in reached}
     assert {"snowflake", "postgres"} <= namespaces or {"snowflake", "kafka"} <= namespaces
     assert all(e["node"]["dataset"]["fields"] for e in reached)
+
+
+DELETE = "mutation($id: ID!) { deleteDataset(id: $id) { seq } }"
+RESTORE = """
+mutation($ns: String!, $name: String!) {
+  upsertDataset(input: {namespace: $ns, name: $name}) { graphSynced }
+}
+"""
+DESCRIBE = """
+mutation($e: ID!, $d: ID!) { describeDataset(input: {entityId: $e, datasetId: $d}) { seq } }
+"""
+COLUMN_DOWN = """
+query($id: ID!) {
+  node(id: $id) { ... on Dataset { field(name: "amount") { downstream(depth: 3) {
+    nodes { field { name dataset { name } } }
+  } } } }
+}
+"""
+
+
+async def test_deleting_and_restoring_a_dataset_restores_its_lineage(
+    client: GraphQLClient, graph_db: neo4j.AsyncDriver
+) -> None:
+    # given a warehouse, and an entity describing its staging orders table
+    wh = new_warehouse("restore")
+    await emit(client, wh.events())
+    stg = await dataset(client, wh, "stg.orders")
+    dash = await dataset(client, wh, "dash.revenue")
+    raw = await dataset(client, wh, "raw.orders")
+    entity = await create(client, name=unique("orders-domain"))
+    await client.data(DESCRIBE, {"e": entity["id"], "d": stg["id"]})
+    full = await client.data(STREAMS, {"id": dash["id"], "depth": 3, "limit": 25})
+    # when the staging table is deleted, lineage through it disappears
+    await client.data(DELETE, {"id": stg["id"]})
+    cut = await client.data(STREAMS, {"id": dash["id"], "depth": 3, "limit": 25})
+    names = {e["node"]["dataset"]["name"] for e in cut["node"]["upstream"]["edges"]}
+    assert "stg.orders" not in names
+    assert "raw.orders" not in names
+    # when it is upserted again, it is restored with every edge it had
+    restored = await client.data(RESTORE, {"ns": wh.namespace, "name": "stg.orders"})
+    assert restored["upsertDataset"]["graphSynced"] is True
+    again = await client.data(STREAMS, {"id": dash["id"], "depth": 3, "limit": 25})
+    assert again == full
+    columns = (await client.data(COLUMN_DOWN, {"id": raw["id"]}))["node"]["field"]["downstream"]
+    assert sorted(
+        (n["field"]["dataset"]["name"], n["field"]["name"]) for n in columns["nodes"]
+    ) == [
+        ("dash.revenue", "total"),
+        ("mart.revenue", "total"),
+        ("stg.orders", "amount"),
+    ]
+    describes = await cypher(
+        graph_db,
+        "MATCH (:Entity {name: $e})-[r:DESCRIBES]->(:Dataset) RETURN count(r) AS c",
+        e=entity["name"],
+    )
+    assert describes == [{"c": 1}]
+    assert "graph matches postgres" in run_cli("graph", "verify").stdout

@@ -9,10 +9,20 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+from openlineage.client.event_v2 import (
+    DatasetEvent,
+    InputDataset,
+    Job,
+    JobEvent,
+    OutputDataset,
+    StaticDataset,
+)
+from openlineage.client.facet_v2 import documentation_dataset, schema_dataset
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import GraphQLClient
+from tests.lineage_events import emit
 from tests.test_entities import unique
 
 SCHEMA_URL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
@@ -237,3 +247,51 @@ async def test_dataset_mutations_upsert_version_and_soft_delete(
     assert deleted["dataset"]["deletedAt"] is not None
     twice = await client.execute(DELETE, {"id": created["dataset"]["id"]})
     assert twice["errors"][0]["extensions"]["code"] == "CONFLICT"
+
+
+STATIC = """
+query Static($ns: String!) {
+  dataset(namespace: $ns, name: "events.clicks") {
+    fields { name type } description
+    consumers { name latestRun { state } }
+    downstream { edges { node { dataset { name } } } }
+  }
+}
+"""
+
+
+async def test_dataset_and_job_events_describe_metadata_without_runs(
+    client: GraphQLClient,
+) -> None:
+    namespace = unique("kafka://static")
+    now = "2026-11-05T08:00:00+00:00"
+    schema = schema_dataset.SchemaDatasetFacet(
+        fields=[schema_dataset.SchemaDatasetFacetFields(name="user_id", type="string")]
+    )
+    docs = documentation_dataset.DocumentationDatasetFacet(description="Raw click events")
+    # when a DatasetEvent describes a topic and a JobEvent declares a job that reads it
+    await emit(
+        client,
+        [
+            DatasetEvent(
+                eventTime=now,
+                producer="https://example.com/catalog",
+                dataset=StaticDataset(
+                    namespace, "events.clicks", facets={"schema": schema, "documentation": docs}
+                ),
+            ),
+            JobEvent(
+                eventTime=now,
+                producer="https://example.com/catalog",
+                job=Job(namespace="flink", name=f"{namespace}-sessionize"),
+                inputs=[InputDataset(namespace, "events.clicks")],
+                outputs=[OutputDataset(namespace, "events.sessions")],
+            ),
+        ],
+    )
+    # then the dataset has its schema and description, and the job its lineage but no run
+    data = (await client.data(STATIC, {"ns": namespace}))["dataset"]
+    assert data["fields"] == [{"name": "user_id", "type": "string"}]
+    assert data["description"] == "Raw click events"
+    assert data["consumers"] == [{"name": f"{namespace}-sessionize", "latestRun": None}]
+    assert data["downstream"]["edges"] == [{"node": {"dataset": {"name": "events.sessions"}}}]

@@ -133,6 +133,8 @@ def upgrade() -> None:
             name=op.f("uq_jobs_organization_id_namespace_name"),
         ),
     )
+    op.create_index("ix_jobs_inputs", "jobs", ["inputs"], unique=False, postgresql_using="gin")
+    op.create_index("ix_jobs_outputs", "jobs", ["outputs"], unique=False, postgresql_using="gin")
     op.create_table(
         "openlineage_events",
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
@@ -279,6 +281,8 @@ def downgrade() -> None:
     op.drop_table("dataset_versions")
     op.drop_index("ix_openlineage_events_run_id", table_name="openlineage_events")
     op.drop_table("openlineage_events")
+    op.drop_index("ix_jobs_outputs", table_name="jobs", postgresql_using="gin")
+    op.drop_index("ix_jobs_inputs", table_name="jobs", postgresql_using="gin")
     op.drop_table("jobs")
     op.drop_index("ix_datasets_tags", table_name="datasets", postgresql_using="gin")
     op.drop_table("datasets")

@@ -14,6 +14,7 @@ import uuid
 import strawberry
 
 from app.errors import BadUserInput
+from app.manual_lineage import MANUAL_NAMESPACE
 from graph.lineage import MAX_DEPTH, Degree, LineageDirection, LineageKey, LineageKind, Traversal
 from graph.lineage import LineageEdge as GraphEdge
 from resolvers.context import Info
@@ -136,15 +137,14 @@ class LineageEdge:
     async def target(self, info: Info) -> Dataset | None:
         return await dataset_or_none(info, uuid.UUID(self.edge.target))
 
-    @strawberry.field(description="The job that moves the data; null for a manual edge.")
+    @strawberry.field(description="The job that moves the data.")
     async def job(self, info: Info) -> Job | None:
-        if self.edge.via is None:
-            return None
-        try:
-            job_id = uuid.UUID(self.edge.via)
-        except ValueError:
-            return None
-        return await job_or_none(info, job_id)
+        return await job_or_none(info, uuid.UUID(self.edge.via)) if self.edge.via else None
+
+    @strawberry.field(description="True when the edge was recorded by hand (`recordLineage`).")
+    async def manual(self, info: Info) -> bool:
+        job = await self.job(info)
+        return job is not None and job.record.namespace == MANUAL_NAMESPACE
 
 
 @strawberry.type(description="Every dataset and every distinct edge within the bounds.")

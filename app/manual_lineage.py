@@ -1,0 +1,59 @@
+"""Manual lineage edges (`recordLineage`), for flows no pipeline reports.
+
+A manual edge is a job of its own in the `nexus.manual` namespace, reading the source and
+writing the target. It therefore travels the same way as ingested lineage (record, outbox,
+projection, rebuild, verify), shows up as the job of its edge, and is removed by emptying
+that job's inputs and outputs.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from app import jobs
+from app.datasets import datasets_by_ids
+from app.db import SessionFactory
+from app.entities import WriteResult
+from app.errors import BadUserInput, NotFound
+from app.models import Job
+from app.scope import Scope
+
+MANUAL_NAMESPACE = "nexus.manual"
+
+
+def manual_job_name(source_id: uuid.UUID, target_id: uuid.UUID) -> str:
+    return f"{source_id}->{target_id}"
+
+
+async def record_lineage(
+    sessions: SessionFactory,
+    *,
+    scope: Scope,
+    source_id: uuid.UUID,
+    target_id: uuid.UUID,
+    remove: bool = False,
+) -> WriteResult[Job]:
+    """Add (or remove) the manual edge source -> target; seq 0 when nothing changed."""
+    if source_id == target_id:
+        raise BadUserInput("A dataset cannot feed itself.", field="targetId")
+    async with sessions() as session, session.begin():
+        found = await datasets_by_ids(
+            session, organization_id=scope.organization_id, ids=[source_id, target_id]
+        )
+        for dataset, field in zip(found, ("sourceId", "targetId"), strict=True):
+            if dataset is None or dataset.deleted_at is not None:
+                raise BadUserInput(f"{field} does not name an existing dataset.", field=field)
+        job, created = await jobs.lock_job_by_name(
+            session, scope, MANUAL_NAMESPACE, manual_job_name(source_id, target_id)
+        )
+        wanted: tuple[list[uuid.UUID], list[uuid.UUID]] = (
+            ([], []) if remove else ([source_id], [target_id])
+        )
+        if remove and (created or not job.outputs):
+            raise NotFound("There is no manual lineage edge between these datasets.")
+        if (list(job.inputs), list(job.outputs)) == wanted:
+            return WriteResult(job, 0)
+        job.inputs, job.outputs = wanted
+        job.description = "Lineage recorded by hand."
+        seq = await jobs.record_job_change(session, scope, job)
+    return WriteResult(job, seq)
