@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import SessionFactory
@@ -103,3 +103,17 @@ async def audit_entries(
     async with sessions() as session:
         rows = list(await session.scalars(query.order_by(AuditLog.id.desc()).limit(first + 1)))
     return rows[:first], len(rows) > first
+
+
+async def audit_entries_after(
+    sessions: SessionFactory, *, after_id: int, limit: int = 500
+) -> list[AuditLog]:
+    """Entries of every organisation written after `after_id`, oldest first."""
+    query = select(AuditLog).where(AuditLog.id > after_id).order_by(AuditLog.id).limit(limit)
+    async with sessions() as session:
+        return list(await session.scalars(query))
+
+
+async def last_audit_id(sessions: SessionFactory) -> int:
+    async with sessions() as session:
+        return int(await session.scalar(select(func.max(AuditLog.id))) or 0)

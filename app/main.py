@@ -23,6 +23,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types import ExecutionResult
 
+from app.audit_feed import AuditFeed
 from app.authn import authenticate, bearer_token
 from app.db import create_engine, create_session_factory
 from app.errors import NexusError, as_unavailable
@@ -109,6 +110,7 @@ class GraphQLApp(GraphQL[Context, None]):
 async def open_state(settings: Settings) -> AppState:
     engine = create_engine(settings)
     graph = create_graph(settings)
+    sessions = create_session_factory(engine)
     live = LiveChannel(
         settings.redis_url.get_secret_value(), queue_size=settings.subscriber_queue_size
     )
@@ -123,9 +125,10 @@ async def open_state(settings: Settings) -> AppState:
     return AppState(
         settings=settings,
         engine=engine,
-        sessions=create_session_factory(engine),
+        sessions=sessions,
         graph=graph,
         live=live,
+        audit_feed=AuditFeed(sessions, interval=0.5, queue_size=settings.subscriber_queue_size),
         projector=projector,
         redis=redis,
         tokens=TokenIssuer(settings),
@@ -142,6 +145,7 @@ async def open_state(settings: Settings) -> AppState:
 async def close_state(state: AppState) -> None:
     await state.projector.close()
     await state.live.stop()
+    await state.audit_feed.stop()
     await state.graph.driver.close()
     await state.engine.dispose()
     await state.redis.aclose()

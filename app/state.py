@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.audit_feed import AuditFeed
 from app.db import SessionFactory
 from app.live import LiveChannel
 from app.ratelimit import LoginLimiter
@@ -23,6 +24,7 @@ class AppState:
     sessions: SessionFactory
     graph: Graph
     live: LiveChannel
+    audit_feed: AuditFeed
     projector: Projector
     redis: aioredis.Redis
     tokens: TokenIssuer

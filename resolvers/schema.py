@@ -22,6 +22,7 @@ from strawberry.types import ExecutionContext
 from app.errors import NexusError, as_unavailable
 from app.settings import Settings
 from resolvers.audit.queries import AuditQueries
+from resolvers.audit.subscriptions import AuditSubscriptions
 from resolvers.changes.queries import ChangeQueries
 from resolvers.changes.subscriptions import ChangeSubscriptions
 from resolvers.datasets.mutations import DatasetMutations
@@ -41,6 +42,7 @@ from resolvers.lineage.queries import LineageQueries
 from resolvers.nodes import NodeQueries
 from resolvers.policies.mutations import PolicyMutations
 from resolvers.policies.queries import PolicyQueries
+from resolvers.policies.subscriptions import PolicySubscriptions
 from resolvers.policies.types import Approval, Policy
 from resolvers.search.queries import SearchQueries
 
@@ -70,7 +72,13 @@ class Mutation(
 
 
 @strawberry.type
-class Subscription(EntitySubscriptions, DatasetSubscriptions, ChangeSubscriptions):
+class Subscription(
+    EntitySubscriptions,
+    DatasetSubscriptions,
+    PolicySubscriptions,
+    AuditSubscriptions,
+    ChangeSubscriptions,
+):
     pass
 
 

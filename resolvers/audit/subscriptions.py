@@ -1,0 +1,36 @@
+"""`auditEvents`: the audit log as it is written, for admins."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+
+from app.scope import Role
+from resolvers.audit.types import AuditEntry
+from resolvers.context import Info
+from resolvers.permissions import requires
+
+
+@strawberry.type
+class AuditSubscriptions:
+    @strawberry.subscription(
+        extensions=requires(Role.ADMIN),
+        description="Every audit entry of your organisation as it is written: writes and "
+        "refused attempts, from any replica. Optionally only some `actions` or one `outcome` "
+        "(`success` or `denied`).",
+    )
+    async def audit_events(
+        self, info: Info, actions: list[str] | None = None, outcome: str | None = None
+    ) -> AsyncGenerator[AuditEntry, None]:
+        organization_id = info.context.scope.organization_id
+        wanted = set(actions) if actions else None
+        async with info.context.state.audit_feed.subscribe() as subscription:
+            async for entry in subscription.entries():
+                if entry.organization_id != organization_id:
+                    continue
+                if wanted is not None and entry.action not in wanted:
+                    continue
+                if outcome is not None and entry.outcome != outcome:
+                    continue
+                yield AuditEntry(record=entry)
