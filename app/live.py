@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 
 from broadcaster import Broadcast
@@ -77,6 +77,7 @@ class LiveChannel:
         self._connected = False
         self._listening = asyncio.Event()
         self._subscribed = False
+        self._observers: list[Callable[[Change], None]] = []
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -171,6 +172,12 @@ class LiveChannel:
                 )
                 await asyncio.sleep(RECONNECT_DELAY)
 
+    def add_observer(self, observer: Callable[[Change], None]) -> None:
+        """Sees every change this process receives, before any subscriber does."""
+        self._observers.append(observer)
+
     def _dispatch(self, change: Change) -> None:
+        for observer in self._observers:
+            observer(change)
         for subscription in list(self._subscriptions):
             subscription.offer(change)

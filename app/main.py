@@ -28,6 +28,7 @@ from app.authn import authenticate, bearer_token
 from app.db import create_engine, create_session_factory
 from app.errors import NexusError, as_unavailable
 from app.live import LiveChannel
+from app.live_reads import LiveReads
 from app.logging import configure_logging
 from app.metrics import metrics_endpoint
 from app.openlineage_api import routes as openlineage_routes
@@ -114,6 +115,8 @@ async def open_state(settings: Settings) -> AppState:
     live = LiveChannel(
         settings.redis_url.get_secret_value(), queue_size=settings.subscriber_queue_size
     )
+    live_reads = LiveReads(sessions)
+    live.add_observer(live_reads.observe)
     await live.start()
     await live.wait_ready(within=settings.database_connect_timeout)
     projector = Projector(engine=engine, graph=graph, publisher=live, settings=settings)
@@ -128,6 +131,7 @@ async def open_state(settings: Settings) -> AppState:
         sessions=sessions,
         graph=graph,
         live=live,
+        live_reads=live_reads,
         audit_feed=AuditFeed(sessions, interval=0.5, queue_size=settings.subscriber_queue_size),
         projector=projector,
         redis=redis,

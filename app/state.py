@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.audit_feed import AuditFeed
 from app.db import SessionFactory
 from app.live import LiveChannel
+from app.live_reads import LiveReads
 from app.ratelimit import LoginLimiter
 from app.settings import Settings
 from app.tokens import Revocations, TokenIssuer
@@ -25,6 +26,7 @@ class AppState:
     graph: Graph
     live: LiveChannel
     audit_feed: AuditFeed
+    live_reads: LiveReads
     projector: Projector
     redis: aioredis.Redis
     tokens: TokenIssuer

@@ -32,6 +32,8 @@ class Context:
     _lineage: LineageLoaders | None = field(default=None, init=False)
     _access: AccessControl | None = field(default=None, init=False)
     _policies: PolicyLoaders | None = field(default=None, init=False)
+    # Set for subscriptions: policy rules come from the process's shared, invalidated cache.
+    _live: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         self.authenticate_as(self.principal)
@@ -47,7 +49,8 @@ class Context:
         self._lineage = None
 
     def refresh_loaders(self) -> None:
-        """Fresh loaders and freshly loaded policies: a subscription gets them per event."""
+        """Fresh loaders and the policies in force now: a subscription gets them per event."""
+        self._live = True
         self.authenticate_as(self.principal)
 
     async def access(self) -> AccessControl:
@@ -55,9 +58,12 @@ class Context:
         (`GraphQLApp.get_context` loads them before the operation starts)."""
         if self._access is None:
             scope = self.scope
-            rules = await policies.active_rules(
-                self.state.sessions, organization_id=scope.organization_id
-            )
+            if self._live:
+                rules = await self.state.live_reads.rules(scope.organization_id)
+            else:
+                rules = await policies.active_rules(
+                    self.state.sessions, organization_id=scope.organization_id
+                )
             self._access = AccessControl(scope=scope, rules=rules)
         return self._access
 

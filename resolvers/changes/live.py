@@ -35,6 +35,19 @@ async def live_changes(info: Info) -> AsyncIterator[Change]:
             yield change
 
 
+async def _prime(context: Context, change: Change) -> None:
+    """Hand the subscriber's loaders the event's records, read once for the whole process,
+    as this subscriber may see them."""
+    reads = await context.state.live_reads.records(change)
+    if reads.entities:
+        access = await context.access()
+        ids = list(reads.entities)
+        shown = access.present_entities([reads.entities[key] for key in ids])
+        context.entities.entity_by_id.prime_many(dict(zip(ids, shown, strict=True)))
+    if reads.relationships:
+        context.entities.relationship_by_id.prime_many(reads.relationships)
+
+
 async def _changes(context: Context, subscription: LiveSubscription) -> AsyncIterator[Change]:
     organization_id = context.scope.organization_id
     try:
@@ -44,6 +57,7 @@ async def _changes(context: Context, subscription: LiveSubscription) -> AsyncIte
             # A WebSocket context lives as long as the connection: cached loaders would serve
             # what the previous event saw, and policies may have changed since.
             context.refresh_loaders()
+            await _prime(context, change)
             # One check for every subscription: a subscriber never learns about an object it
             # may not read.
             if not await visible_changes(context, [change]):
