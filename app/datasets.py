@@ -73,11 +73,15 @@ async def list_datasets(
     namespace: str | None,
     first: int,
     after: Cursor | None,
+    visible: Any = None,
 ) -> Page[Dataset]:
-    """Keyset pages ordered by (namespace, name); deleted datasets are left out."""
+    """Keyset pages ordered by (namespace, name); deleted datasets, and those `visible`
+    (`AccessControl.visible_clause`) leaves out, are left out."""
     query = select(Dataset).where(
         Dataset.organization_id == organization_id, Dataset.deleted_at.is_(None)
     )
+    if visible is not None:
+        query = query.where(visible)
     if namespace is not None:
         query = query.where(Dataset.namespace == namespace.strip())
     if after is not None:
