@@ -1,16 +1,20 @@
 """Governance policies on datasets and jobs through the real endpoints: a hidden dataset is
-missing from lists, search and reads by id, and a restricted placeholder in lineage; a
-namespace pattern hides a whole namespace; sensitive field descriptions are masked."""
+missing from lists, search, reads by id and change events, and a restricted placeholder in
+lineage; a namespace pattern hides a whole namespace; sensitive field descriptions are masked;
+`explainAccess` explains a dataset's decision."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
-from tests.conftest import GraphQLClient, MakeMember
+import websockets
+
+from tests.conftest import GraphQLClient, MakeMember, Server
 from tests.test_entities import unique
 from tests.test_live_lineage import dataset_id, job_event, send
-from tests.test_policies import CREATE_POLICY, activate, code, stewards
+from tests.test_policies import CREATE_POLICY, EXPLAIN, SUBSCRIBE, activate, code, stewards
 
 UPSERT = """
 mutation($input: UpsertDatasetInput!) { upsertDataset(input: $input) { dataset { id } } }
@@ -188,3 +192,59 @@ async def test_pii_field_descriptions_are_masked_without_read_sensitive(
         {"name": "id", "type": "uuid", "description": "the key", "tags": []},
     ]
     assert as_steward[0]["description"] == "customer email"
+
+
+async def test_hidden_dataset_changes_and_explanation(
+    client: GraphQLClient, member: MakeMember, server: Server
+) -> None:
+    # given a dataset hidden from viewers by its tag, next to a visible one
+    ns = f"postgres://{unique('accsub')}:5432"
+    secret, tag = unique("secretds"), unique("restricted")
+    await send(client, job_event(ns, "flow", ["upstream"], [secret]))
+    await client.data(UPSERT, {"input": {"namespace": ns, "name": secret, "tags": [tag]}})
+    upstream_id = await dataset_id(client, ns, "upstream")
+    secret_id = await dataset_id(client, ns, secret)
+    author, approver = await stewards(member)
+    draft = {
+        "name": unique("hide-datasets"),
+        "effect": "DENY",
+        "actions": ["read"],
+        "subjects": {"roles": ["viewer"]},
+        "resources": {"kinds": ["dataset"], "tags": [tag]},
+    }
+    policy = (await author.client.data(CREATE_POLICY, {"input": draft}))["createPolicy"]["policy"]
+    await activate(author, approver, policy["id"])
+    viewer = await member("viewer")
+
+    # when both change while the viewer is subscribed
+    ws_url = server.url.replace("http://", "ws://") + "/graphql"
+    auth = {"Authorization": viewer.client.http.headers["Authorization"]}
+    seen: list[str] = []
+    async with websockets.connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        await ws.send(json.dumps({"type": "connection_init", "payload": auth}))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}}))
+        await asyncio.sleep(0.5)
+        changed = {"namespace": ns, "name": secret, "tags": [tag], "description": "moved"}
+        await client.data(UPSERT, {"input": changed})
+        await client.data(
+            UPSERT, {"input": {"namespace": ns, "name": "upstream", "description": "x"}}
+        )
+        while upstream_id not in seen:
+            message = json.loads(await asyncio.wait_for(ws.recv(), 15))
+            if message["type"] == "next":
+                seen.append(message["payload"]["data"]["changes"]["objectId"])
+
+    # then only the visible dataset's change reaches the viewer
+    assert secret_id not in seen
+
+    # and the explanation names the DENY
+    explained = await author.client.data(
+        EXPLAIN, {"resource": secret_id, "action": "read", "user": viewer.user_id}
+    )
+    answer = explained["explainAccess"]
+    assert answer["allowed"] is False
+    assert [m["policyId"] for m in answer["matchedPolicies"]] == [policy["id"]]
+    assert "deny wins" in answer["reason"]
+    mine = await author.client.data(EXPLAIN, {"resource": secret_id, "action": "read"})
+    assert mine["explainAccess"]["allowed"] is True
