@@ -248,3 +248,45 @@ async def test_hidden_dataset_changes_and_explanation(
     assert "deny wins" in answer["reason"]
     mine = await author.client.data(EXPLAIN, {"resource": secret_id, "action": "read"})
     assert mine["explainAccess"]["allowed"] is True
+
+
+DELETE = "mutation($id: ID!) { deleteDataset(id: $id) { dataset { id } } }"
+DESCRIPTION = "query($id: ID!) { dataset(id: $id) { description deletedAt } }"
+
+
+async def test_policies_refuse_dataset_writes_and_nothing_changes(
+    client: GraphQLClient, member: MakeMember
+) -> None:
+    # given a tagged dataset that editors may read but not change
+    ns = f"postgres://{unique('accw')}:5432"
+    tag = unique("frozen")
+    made = await client.data(
+        UPSERT, {"input": {"namespace": ns, "name": "ledger", "description": "v1", "tags": [tag]}}
+    )
+    ds = made["upsertDataset"]["dataset"]["id"]
+    await create_active(
+        client,
+        member,
+        {
+            "name": unique("freeze"),
+            "effect": "DENY",
+            "actions": ["write", "delete"],
+            "subjects": {"roles": ["editor"]},
+            "resources": {"kinds": ["dataset"], "tags": [tag]},
+        },
+    )
+    editor = await member("editor")
+
+    # when the editor tries to change and delete it
+    changed = await editor.client.execute(
+        UPSERT, {"input": {"namespace": ns, "name": "ledger", "description": "v2"}}
+    )
+    deleted = await editor.client.execute(DELETE, {"id": ds})
+
+    # then both are FORBIDDEN and the dataset is as it was
+    assert code(changed) == "FORBIDDEN"
+    assert code(deleted) == "FORBIDDEN"
+    assert (await client.data(DESCRIPTION, {"id": ds}))["dataset"] == {
+        "description": "v1",
+        "deletedAt": None,
+    }
