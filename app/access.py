@@ -1,9 +1,12 @@
 """The policy engine: one decision function for every read and write path.
 
 A resource is described by a small value (`Resource`: kind, id, namespace, tags, owner), so
-any kind of object (entities today; datasets, fields and jobs later) is decided the same way:
-a new kind only needs a function that turns its record into a `Resource`, and, for lists
-filtered in SQL, a mapping of those attributes to its columns (`hidden_clause`).
+every kind of object (`entity`, `dataset`, `job`) is decided the same way: a kind only needs
+a function that turns its record into a `Resource`, and, for lists and search filtered in
+SQL, a mapping of those attributes to its columns (`Columns`, used by `visible_clause`).
+Datasets: namespace is the dataset's namespace (e.g. `postgres://prod:5432`), no owner.
+Jobs: namespace is the job's namespace, no tags, no owner. A dataset's fields are not
+resources of their own: a field is shown exactly when its dataset is.
 
 Rules, in order:
 1. The role gives a baseline: everyone may `read`; editors and above `write` and `delete`;
@@ -17,7 +20,10 @@ subject: everyone), and a resource when every selector given matches: kind, name
 (`*` and `?`), any of its tags, one of its ids, and the OWNER condition (the caller owns it).
 
 Fields are masked for callers without `read_sensitive` on a resource tagged `pii` (for
-entities: `description` and every value of `properties`).
+entities: `description` and every value of `properties`). For datasets, a dataset tagged
+`pii` has its `description` masked and every field's `description` masked; a field tagged
+`pii` has its `description` masked. Field names, types and tags stay, so lineage (which
+joins on names) keeps working.
 """
 
 from __future__ import annotations
@@ -31,11 +37,11 @@ from typing import Any
 from sqlalchemy import and_, false, not_, true
 
 from app.errors import BadUserInput, Forbidden, NotFound
-from app.models import Entity, Policy
+from app.models import Dataset, Entity, Job, Policy
 from app.scope import Role, Scope
 
 ACTIONS = ("read", "write", "delete", "read_sensitive")
-RESOURCE_KINDS = ("entity",)
+RESOURCE_KINDS = ("entity", "dataset", "job")
 CONDITIONS = ("OWNER",)
 SENSITIVE_TAG = "pii"
 MASK = "[masked]"
@@ -203,6 +209,44 @@ def masked_entity(entity: Entity) -> Entity:
     return copy
 
 
+def dataset_resource(dataset: Dataset) -> Resource:
+    return Resource(
+        kind="dataset",
+        id=dataset.id,
+        namespace=dataset.namespace,
+        tags=tuple(dataset.tags),
+        name=dataset.name,
+    )
+
+
+def job_resource(job: Job) -> Resource:
+    return Resource(kind="job", id=job.id, namespace=job.namespace, name=job.name)
+
+
+def masked_dataset(dataset: Dataset) -> Dataset:
+    """A detached copy with sensitive descriptions masked (see the module docstring)."""
+    copy = Dataset(
+        **{column.key: getattr(dataset, column.key) for column in Dataset.__table__.columns}
+    )
+    whole = SENSITIVE_TAG in dataset.tags
+    if whole and dataset.description is not None:
+        copy.description = MASK
+    copy.fields = [
+        {**item, "description": MASK}
+        if item.get("description") is not None
+        and (whole or SENSITIVE_TAG in (item.get("tags") or ()))
+        else item
+        for item in dataset.fields
+    ]
+    return copy
+
+
+def _is_sensitive(dataset: Dataset) -> bool:
+    return SENSITIVE_TAG in dataset.tags or any(
+        SENSITIVE_TAG in (item.get("tags") or ()) for item in dataset.fields
+    )
+
+
 @dataclass
 class AccessControl:
     """One caller's decisions for one request: the active rules are loaded once."""
@@ -234,13 +278,35 @@ class AccessControl:
                 shown.append(record)
         return shown
 
+    def present_datasets(self, records: Sequence[Dataset | None]) -> list[Dataset | None]:
+        """Datasets as the caller may see them: None when hidden, masked when sensitive."""
+        shown: list[Dataset | None] = []
+        for record in records:
+            resource = dataset_resource(record) if record is not None else None
+            if record is None or resource is None or not self.allows("read", resource):
+                shown.append(None)
+            elif _is_sensitive(record) and not self.allows("read_sensitive", resource):
+                shown.append(masked_dataset(record))
+            else:
+                shown.append(record)
+        return shown
+
+    def present_jobs(self, records: Sequence[Job | None]) -> list[Job | None]:
+        return [
+            record if record is not None and self.allows("read", job_resource(record)) else None
+            for record in records
+        ]
+
     def hidden_entities_clause(self) -> Any:
-        """The same `read` decision as SQL over `entities`, for lists and counts: every
-        DENY that covers the caller removes the rows its selectors match."""
+        return self.visible_clause(ENTITY_COLUMNS)
+
+    def visible_clause(self, columns: Columns) -> Any:
+        """The same `read` decision as SQL over one kind's table, for lists, counts and
+        search: every DENY that covers the caller removes the rows its selectors match."""
         if not self.subject.role.includes(_BASELINE["read"]):
             return false()
         clauses = [
-            _entity_selector(rule, self.subject)
+            _selector(rule, self.subject, columns)
             for rule in self.rules
             if rule.effect == "DENY" and "read" in rule.actions and rule.applies_to(self.subject)
         ]
@@ -249,20 +315,39 @@ class AccessControl:
         return and_(*(not_(clause) for clause in clauses))
 
 
-def _entity_selector(rule: Rule, subject: Subject) -> Any:
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """Where a kind keeps the attributes of its `Resource`; None when it has no such one."""
+
+    kind: str
+    id: Any
+    namespace: Any
+    tags: Any = None
+    owner_id: Any = None
+
+
+ENTITY_COLUMNS = Columns("entity", Entity.id, Entity.kind, Entity.tags, Entity.owner_id)
+DATASET_COLUMNS = Columns("dataset", Dataset.id, Dataset.namespace, Dataset.tags)
+JOB_COLUMNS = Columns("job", Job.id, Job.namespace)
+
+
+def _selector(rule: Rule, subject: Subject, columns: Columns) -> Any:
+    """The rows a rule's selectors match, as SQL: the same test as `Rule.why_matches`."""
     parts: list[Any] = []
-    if rule.kinds and "entity" not in rule.kinds:
+    if rule.kinds and columns.kind not in rule.kinds:
         return false()
     if rule.namespace_pattern is not None:
-        parts.append(Entity.kind.like(glob_to_like(rule.namespace_pattern), escape="\\"))
+        parts.append(columns.namespace.like(glob_to_like(rule.namespace_pattern), escape="\\"))
     if rule.tags:
-        parts.append(Entity.tags.overlap(sorted(rule.tags)))
-    if rule.ids:
-        parts.append(Entity.id.in_(sorted(rule.ids)))
-    if rule.condition == "OWNER":
-        if subject.user_id is None:
+        if columns.tags is None:
             return false()
-        parts.append(Entity.owner_id == subject.user_id)
+        parts.append(columns.tags.overlap(sorted(rule.tags)))
+    if rule.ids:
+        parts.append(columns.id.in_(sorted(rule.ids)))
+    if rule.condition == "OWNER":
+        if subject.user_id is None or columns.owner_id is None:
+            return false()
+        parts.append(columns.owner_id == subject.user_id)
     return and_(true(), *parts) if parts else true()
 
 
@@ -280,6 +365,17 @@ def check_entity_access(
         raise NotFound("No entity has this id.", id=str(entity.id))
     if not access.allows(action, resource):
         raise Forbidden(f"A policy does not let you {action} this entity.", id=str(entity.id))
+
+
+def check_dataset_access(access: AccessControl | None, dataset: Dataset, action: str) -> None:
+    """Policies on dataset writes, as `check_entity_access` for entities."""
+    if access is None:
+        return
+    resource = dataset_resource(dataset)
+    if not access.allows("read", resource):
+        raise NotFound("No dataset matches.", id=str(dataset.id))
+    if not access.allows(action, resource):
+        raise Forbidden(f"A policy does not let you {action} this dataset.", id=str(dataset.id))
 
 
 def glob_to_like(pattern: str) -> str:

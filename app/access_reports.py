@@ -12,10 +12,20 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from app import policies
-from app.access import ACTIONS, Decision, Resource, Rule, Subject, decide, entity_resource
+from app.access import (
+    ACTIONS,
+    Decision,
+    Resource,
+    Rule,
+    Subject,
+    dataset_resource,
+    decide,
+    entity_resource,
+    job_resource,
+)
 from app.db import SessionFactory
 from app.errors import BadUserInput, NotFound
-from app.models import Entity, Membership
+from app.models import Dataset, Entity, Job, Membership
 from app.scope import Role, Scope
 
 MAX_SIMULATED_RESOURCES = 5_000
@@ -58,18 +68,37 @@ async def explain(
     sessions: SessionFactory,
     *,
     scope: Scope,
-    entity_id: uuid.UUID,
+    kind: str,
+    resource_id: uuid.UUID,
     action: str,
     user_id: uuid.UUID | None,
 ) -> Explanation:
+    """`kind` is `entity`, `dataset` or `job`."""
     checked = _action(action)
     async with sessions() as session:
-        entity = await session.scalar(
-            select(Entity).where(
-                Entity.id == entity_id, Entity.organization_id == scope.organization_id
+        resource: Resource | None = None
+        if kind == "entity":
+            entity = await session.scalar(
+                select(Entity).where(
+                    Entity.id == resource_id, Entity.organization_id == scope.organization_id
+                )
             )
-        )
-        if entity is None:
+            resource = entity_resource(entity) if entity is not None else None
+        elif kind == "dataset":
+            dataset = await session.scalar(
+                select(Dataset).where(
+                    Dataset.id == resource_id, Dataset.organization_id == scope.organization_id
+                )
+            )
+            resource = dataset_resource(dataset) if dataset is not None else None
+        elif kind == "job":
+            job = await session.scalar(
+                select(Job).where(
+                    Job.id == resource_id, Job.organization_id == scope.organization_id
+                )
+            )
+            resource = job_resource(job) if job is not None else None
+        if resource is None:
             raise NotFound("No resource has this id.", field="resourceId")
         subject = Subject.of(scope)
         if user_id is not None:
@@ -78,7 +107,6 @@ async def explain(
                 raise NotFound("No user of your organisation has this id.", field="userId")
             subject = Subject(role=Role(membership.role), user_id=user_id)
     rules = await policies.active_rules(sessions, organization_id=scope.organization_id)
-    resource = entity_resource(entity)
     return Explanation(decide(subject, checked, resource, rules), subject, resource, checked)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import validation
+from app.access import AccessControl, check_dataset_access
 from app.audit import record_audit
 from app.db import SessionFactory
 from app.entities import WriteResult
@@ -73,11 +74,15 @@ async def list_datasets(
     namespace: str | None,
     first: int,
     after: Cursor | None,
+    visible: Any = None,
 ) -> Page[Dataset]:
-    """Keyset pages ordered by (namespace, name); deleted datasets are left out."""
+    """Keyset pages ordered by (namespace, name); deleted datasets, and those `visible`
+    (`AccessControl.visible_clause`) leaves out, are left out."""
     query = select(Dataset).where(
         Dataset.organization_id == organization_id, Dataset.deleted_at.is_(None)
     )
+    if visible is not None:
+        query = query.where(visible)
     if namespace is not None:
         query = query.where(Dataset.namespace == namespace.strip())
     if after is not None:
@@ -172,8 +177,10 @@ async def upsert_dataset(
     owners: Sequence[str] | None = None,
     tags: Sequence[str] | None = None,
     fields: list[dict[str, Any]] | None = None,
+    access: AccessControl | None = None,
 ) -> WriteResult[Dataset]:
-    """Create the dataset, or change the given attributes of the existing one."""
+    """Create the dataset, or change the given attributes of the existing one; `access`
+    (None for system callers) must allow writing an existing one."""
     ns = validation.namespace(namespace, field="namespace")
     nm = validation.dataset_name(name, field="name")
     changes: dict[str, Any] = {}
@@ -186,6 +193,8 @@ async def upsert_dataset(
     schema = validation.schema_fields(fields, field="fields") if fields is not None else None
     async with sessions() as session, session.begin():
         dataset, created = await lock_dataset_by_name(session, scope, ns, nm)
+        if not created:
+            check_dataset_access(access, dataset, "write")
         before = None if created else dataset_snapshot(dataset)
         restored = dataset.deleted_at is not None
         changed = created or restored
@@ -212,10 +221,12 @@ async def update_dataset_schema(
     scope: Scope,
     dataset_id: uuid.UUID,
     fields: list[dict[str, Any]],
+    access: AccessControl | None = None,
 ) -> WriteResult[Dataset]:
     schema = validation.schema_fields(fields, field="fields")
     async with sessions() as session, session.begin():
         dataset = await _locked_dataset(session, scope, dataset_id)
+        check_dataset_access(access, dataset, "write")
         if dataset.deleted_at is not None:
             raise Conflict("The dataset is deleted.", id=str(dataset_id))
         before = dataset_snapshot(dataset)
@@ -228,11 +239,16 @@ async def update_dataset_schema(
 
 
 async def delete_dataset(
-    sessions: SessionFactory, *, scope: Scope, dataset_id: uuid.UUID
+    sessions: SessionFactory,
+    *,
+    scope: Scope,
+    dataset_id: uuid.UUID,
+    access: AccessControl | None = None,
 ) -> WriteResult[Dataset]:
     """Soft delete: the record stays (with its versions); the graph drops node and edges."""
     async with sessions() as session, session.begin():
         dataset = await _locked_dataset(session, scope, dataset_id)
+        check_dataset_access(access, dataset, "delete")
         if dataset.deleted_at is not None:
             raise Conflict("The dataset is already deleted.", id=str(dataset_id))
         before = dataset_snapshot(dataset)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -49,8 +49,11 @@ async def search(
     kinds: Sequence[SearchKind],
     first: int,
     offset: int,
+    visible: Mapping[SearchKind, Any] | None = None,
 ) -> tuple[list[SearchHit], bool]:
-    """One page of hits, best first; True when there are more."""
+    """One page of hits, best first; True when there are more. `visible` holds, per kind,
+    the SQL condition of what the caller may see (`AccessControl.visible_clause`), so
+    hidden objects never take a place on a page."""
     if offset > MAX_OFFSET:
         raise BadUserInput(f"Search pages end after {MAX_OFFSET} results.", field="after")
     terms = search_terms(text)
@@ -73,6 +76,8 @@ async def search(
         statement = select(literal(kind).label("kind"), model.id, model.name).where(
             model.organization_id == organization_id
         )
+        if visible is not None and kind in visible:
+            statement = statement.where(visible[kind])
         if tags is None:
             parts.append(statement.add_columns(rank.label("rank")).where(matches))
             continue

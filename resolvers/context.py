@@ -90,7 +90,7 @@ class Context:
     def datasets(self) -> DatasetLoaders:
         scope = self.scope
         if self._datasets is None:
-            self._datasets = DatasetLoaders(self.state, scope)
+            self._datasets = DatasetLoaders(self.state, scope, self.access)
         return self._datasets
 
     @property

@@ -3,30 +3,37 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from strawberry.dataloader import DataLoader
 
 from app import datasets as dataset_records
 from app import descriptions as description_records
 from app import jobs as job_records
+from app.access import AccessControl
 from app.models import Dataset, DatasetVersion, Entity, Job, Run
 from app.scope import Scope
 from app.state import AppState
 
 RUNS_PER_JOB = 20
 
+AccessGetter = Callable[[], Awaitable[AccessControl]]
+
 
 class DatasetByIdLoader(DataLoader[uuid.UUID, Dataset | None]):
-    def __init__(self, state: AppState, scope: Scope) -> None:
-        self._state, self._scope = state, scope
+    """Datasets as the caller may see them: None when a policy hides one, sensitive
+    descriptions masked. Every dataset read by id (lineage included) goes through here."""
+
+    def __init__(self, state: AppState, scope: Scope, access: AccessGetter) -> None:
+        self._state, self._scope, self._access = state, scope, access
         super().__init__(load_fn=self._load)
 
     async def _load(self, ids: list[uuid.UUID]) -> Sequence[Dataset | None]:
         async with self._state.sessions() as session:
-            return await dataset_records.datasets_by_ids(
+            found = await dataset_records.datasets_by_ids(
                 session, organization_id=self._scope.organization_id, ids=ids
             )
+        return (await self._access()).present_datasets(found)
 
 
 class VersionsByDatasetLoader(DataLoader[uuid.UUID, list[DatasetVersion]]):
@@ -40,15 +47,18 @@ class VersionsByDatasetLoader(DataLoader[uuid.UUID, list[DatasetVersion]]):
 
 
 class JobByIdLoader(DataLoader[uuid.UUID, Job | None]):
-    def __init__(self, state: AppState, scope: Scope) -> None:
-        self._state, self._scope = state, scope
+    """Jobs as the caller may see them: None when a policy hides one."""
+
+    def __init__(self, state: AppState, scope: Scope, access: AccessGetter) -> None:
+        self._state, self._scope, self._access = state, scope, access
         super().__init__(load_fn=self._load)
 
     async def _load(self, ids: list[uuid.UUID]) -> Sequence[Job | None]:
         async with self._state.sessions() as session:
-            return await job_records.jobs_by_ids(
+            found = await job_records.jobs_by_ids(
                 session, organization_id=self._scope.organization_id, ids=ids
             )
+        return (await self._access()).present_jobs(found)
 
 
 class RunsByJobLoader(DataLoader[uuid.UUID, list[Run]]):
@@ -68,55 +78,64 @@ class RunsByJobLoader(DataLoader[uuid.UUID, list[Run]]):
 class JobsByDatasetLoader(DataLoader[uuid.UUID, list[Job]]):
     """Producers (jobs writing the dataset) or consumers (jobs reading it)."""
 
-    def __init__(self, state: AppState, scope: Scope, *, producers: bool) -> None:
+    def __init__(
+        self, state: AppState, scope: Scope, access: AccessGetter, *, producers: bool
+    ) -> None:
         self._state, self._scope, self._producers = state, scope, producers
+        self._access = access
         super().__init__(load_fn=self._load)
 
     async def _load(self, ids: list[uuid.UUID]) -> Sequence[list[Job]]:
         async with self._state.sessions() as session:
-            return await job_records.jobs_touching_datasets(
+            found = await job_records.jobs_touching_datasets(
                 session,
                 organization_id=self._scope.organization_id,
                 ids=ids,
                 as_output=self._producers,
             )
+        access = await self._access()
+        return [[j for j in access.present_jobs(jobs) if j is not None] for jobs in found]
 
 
 class DatasetsByEntityLoader(DataLoader[uuid.UUID, list[Dataset]]):
-    """Datasets an entity describes."""
+    """Datasets an entity describes, as the caller may see them."""
 
-    def __init__(self, state: AppState, scope: Scope) -> None:
-        self._state, self._scope = state, scope
+    def __init__(self, state: AppState, scope: Scope, access: AccessGetter) -> None:
+        self._state, self._scope, self._access = state, scope, access
         super().__init__(load_fn=self._load)
 
     async def _load(self, ids: list[uuid.UUID]) -> Sequence[list[Dataset]]:
         async with self._state.sessions() as session:
-            return await description_records.datasets_of_entities(
+            found = await description_records.datasets_of_entities(
                 session, organization_id=self._scope.organization_id, ids=ids
             )
+        access = await self._access()
+        return [[d for d in access.present_datasets(items) if d is not None] for items in found]
 
 
 class EntitiesByDatasetLoader(DataLoader[uuid.UUID, list[Entity]]):
-    """Entities that describe a dataset."""
+    """Entities that describe a dataset, as the caller may see them."""
 
-    def __init__(self, state: AppState, scope: Scope) -> None:
-        self._state, self._scope = state, scope
+    def __init__(self, state: AppState, scope: Scope, access: AccessGetter) -> None:
+        self._state, self._scope, self._access = state, scope, access
         super().__init__(load_fn=self._load)
 
     async def _load(self, ids: list[uuid.UUID]) -> Sequence[list[Entity]]:
         async with self._state.sessions() as session:
-            return await description_records.entities_of_datasets(
+            found = await description_records.entities_of_datasets(
                 session, organization_id=self._scope.organization_id, ids=ids
             )
+        access = await self._access()
+        return [[e for e in access.present_entities(items) if e is not None] for items in found]
 
 
 class DatasetLoaders:
-    def __init__(self, state: AppState, scope: Scope) -> None:
-        self.dataset_by_id = DatasetByIdLoader(state, scope)
+    def __init__(self, state: AppState, scope: Scope, access: AccessGetter) -> None:
+        self.dataset_by_id = DatasetByIdLoader(state, scope, access)
         self.versions_by_dataset = VersionsByDatasetLoader(state)
-        self.job_by_id = JobByIdLoader(state, scope)
+        self.job_by_id = JobByIdLoader(state, scope, access)
         self.runs_by_job = RunsByJobLoader(state, scope)
-        self.producers_by_dataset = JobsByDatasetLoader(state, scope, producers=True)
-        self.consumers_by_dataset = JobsByDatasetLoader(state, scope, producers=False)
-        self.datasets_by_entity = DatasetsByEntityLoader(state, scope)
-        self.entities_by_dataset = EntitiesByDatasetLoader(state, scope)
+        self.producers_by_dataset = JobsByDatasetLoader(state, scope, access, producers=True)
+        self.consumers_by_dataset = JobsByDatasetLoader(state, scope, access, producers=False)
+        self.datasets_by_entity = DatasetsByEntityLoader(state, scope, access)
+        self.entities_by_dataset = EntitiesByDatasetLoader(state, scope, access)

@@ -124,6 +124,7 @@ class DatasetMutations:
             owners=input.owners,
             tags=input.tags,
             fields=[f.as_dict() for f in input.fields] if input.fields is not None else None,
+            access=await info.context.access(),
         )
         return await _payload(info, result)
 
@@ -139,6 +140,7 @@ class DatasetMutations:
             scope=info.context.scope,
             dataset_id=expect_global_id(input.id, "Dataset"),
             fields=[f.as_dict() for f in input.fields],
+            access=await info.context.access(),
         )
         return await _payload(info, result)
 
@@ -151,5 +153,6 @@ class DatasetMutations:
             info.context.state.sessions,
             scope=info.context.scope,
             dataset_id=expect_global_id(id, "Dataset"),
+            access=await info.context.access(),
         )
         return await _payload(info, result)

@@ -6,6 +6,7 @@ import strawberry
 
 from app import datasets as records
 from app import jobs as job_records
+from app.access import DATASET_COLUMNS
 from app.errors import BadUserInput, NotFound
 from app.pagination import Cursor
 from app.scope import Role
@@ -46,12 +47,13 @@ class DatasetQueries:
                 raise BadUserInput("Give either id or namespace + name, not both.", field="id")
             record = await info.context.datasets.dataset_by_id.load(expect_global_id(id, "Dataset"))
         elif namespace is not None and name is not None:
-            record = await records.dataset_by_name(
+            found = await records.dataset_by_name(
                 info.context.state.sessions,
                 organization_id=info.context.scope.organization_id,
                 namespace=namespace,
                 name=name,
             )
+            (record,) = (await info.context.access()).present_datasets([found])
         else:
             raise BadUserInput("Give id, or both namespace and name.", field="id")
         if record is None:
@@ -70,19 +72,22 @@ class DatasetQueries:
         after: str | None = None,
     ) -> DatasetConnection:
         size = page_size(info, first)
+        access = await info.context.access()
         page = await records.list_datasets(
             info.context.state.sessions,
             organization_id=info.context.scope.organization_id,
             namespace=namespace,
             first=size,
             after=Cursor.decode(after) if after is not None else None,
+            visible=access.visible_clause(DATASET_COLUMNS),
         )
-        for item in page.items:
-            info.context.datasets.dataset_by_id.prime(item.id, item)
-        edges = [
-            DatasetEdge(cursor=c.encode(), node=Dataset(record=item))
-            for item, c in zip(page.items, page.cursors, strict=True)
-        ]
+        # Hidden rows are already left out in SQL; this masks sensitive descriptions.
+        shown = access.present_datasets(page.items)
+        edges = []
+        for item, c in zip(shown, page.cursors, strict=True):
+            if item is not None:
+                info.context.datasets.dataset_by_id.prime(item.id, item)
+                edges.append(DatasetEdge(cursor=c.encode(), node=Dataset(record=item)))
         return DatasetConnection(
             edges=edges,
             page_info=PageInfo(
@@ -107,12 +112,13 @@ class DatasetQueries:
             record = await info.context.datasets.job_by_id.load(expect_global_id(id, "Job"))
         elif namespace is not None and name is not None:
             async with info.context.state.sessions() as session:
-                record = await job_records.job_by_name(
+                found = await job_records.job_by_name(
                     session,
                     organization_id=info.context.scope.organization_id,
                     namespace=namespace,
                     name=name,
                 )
+            (record,) = (await info.context.access()).present_jobs([found])
         else:
             raise BadUserInput("Give id, or both namespace and name.", field="id")
         if record is None:

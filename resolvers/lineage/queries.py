@@ -145,6 +145,8 @@ class LineageQueries:
         records = dict(
             zip(ids, await info.context.datasets.dataset_by_id.load_many(ids), strict=True)
         )
+        # A path through a dataset the caller may not see is not shown at all.
+        paths = [p for p in paths if all(records[uuid.UUID(n)] for n in p.nodes)]
         return LineagePaths(
             paths=[
                 LineagePath(

@@ -1,7 +1,10 @@
 """GraphQL types of lineage results, and the one place where traversal results are assembled.
 
-`traverse` is the only path from a traversal in the graph to what a client sees: a later
-policy filter replaces hidden nodes there, for every lineage field at once.
+`traverse` is the only path from a traversal in the graph to what a client sees: it decides,
+in one batch through `DatasetByIdLoader`, which datasets reached are hidden by policy, and
+marks the result partial (RESTRICTED). A hidden dataset stays in the result as a placeholder
+(`restricted: true`, `dataset: null`) so the shape of the graph stays honest without leaking
+its name or namespace.
 """
 
 from __future__ import annotations
@@ -78,7 +81,21 @@ async def traverse(
         merged.partial_reasons |= part.partial_reasons
     merged.nodes = dict(sorted(merged.nodes.items(), key=lambda item: (item[1][0], item[0])))
     merged.edges = dict(sorted(merged.edges.items(), key=lambda item: _edge_order(item[0])))
+    if await _hides_any(info, merged, kind):
+        merged.partial_reasons.add("RESTRICTED")
     return merged
+
+
+async def _hides_any(info: Info, traversal: Traversal, kind: LineageKind) -> bool:
+    """Whether a policy hides a dataset the traversal reached: one batch for all of them
+    (the loader keeps the records, so the placeholders below cost nothing more)."""
+    reached = {
+        *traversal.nodes,
+        *(n for e in traversal.edges.values() for n in (e.source, e.target)),
+    }
+    ids = sorted({uuid.UUID(n.partition(":")[0] if kind == "field" else n) for n in reached})
+    records = await info.context.datasets.dataset_by_id.load_many(ids)
+    return any(record is None for record in records)
 
 
 def _edge_order(key: tuple[str, str, str | None]) -> tuple[str, str, str]:
@@ -103,9 +120,16 @@ class LineageNode:
     def id(self) -> strawberry.ID:
         return to_global_id("Dataset", self.dataset_id)
 
-    @strawberry.field
+    @strawberry.field(description="Null when the dataset is hidden by policy.")
     async def dataset(self, info: Info) -> Dataset | None:
         return await dataset_or_none(info, uuid.UUID(self.dataset_id))
+
+    @strawberry.field(
+        description="True when a policy hides this dataset from the caller: a placeholder "
+        "that keeps the shape of the graph."
+    )
+    async def restricted(self, info: Info) -> bool:
+        return await self.dataset(info) is None
 
 
 def _node(dataset_id: str, distance: int, degree: Degree) -> LineageNode:
@@ -153,7 +177,9 @@ class LineageGraph:
     edges: list[LineageEdge]
     partial_reasons: list[PartialReason]
 
-    @strawberry.field(description="True when a cap cut the traversal short.")
+    @strawberry.field(
+        description="True when a cap cut the traversal short or a dataset was hidden."
+    )
     def partial(self) -> bool:
         return bool(self.partial_reasons)
 
@@ -190,7 +216,9 @@ class LineageNodeConnection:
     total_count: int = strawberry.field(description="Datasets reached, over all pages.")
     partial_reasons: list[PartialReason]
 
-    @strawberry.field(description="True when a cap cut the traversal short.")
+    @strawberry.field(
+        description="True when a cap cut the traversal short or a dataset was hidden."
+    )
     def partial(self) -> bool:
         return bool(self.partial_reasons)
 
@@ -268,7 +296,9 @@ class ColumnLineage:
     edges: list[ColumnLineageEdge]
     partial_reasons: list[PartialReason]
 
-    @strawberry.field(description="True when a cap cut the traversal short.")
+    @strawberry.field(
+        description="True when a cap cut the traversal short or a dataset was hidden."
+    )
     def partial(self) -> bool:
         return bool(self.partial_reasons)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import strawberry
 
 from app import access_reports, policies
+from app.errors import BadUserInput
 from app.policies import draft_rule
 from app.scope import Role
 from resolvers.context import Info
-from resolvers.node import expect_global_id, to_global_id
+from resolvers.node import expect_global_id, from_global_id, to_global_id
 from resolvers.permissions import requires
 from resolvers.policies.inputs import PolicyInput
 from resolvers.policies.types import (
@@ -18,6 +19,8 @@ from resolvers.policies.types import (
     PolicySimulation,
     PolicyState,
 )
+
+EXPLAINED_TYPES = ("Entity", "Dataset", "Job")
 
 
 @strawberry.type
@@ -46,10 +49,17 @@ class PolicyQueries:
         action: str,
         user_id: strawberry.ID | None = None,
     ) -> AccessExplanation:
+        type_name, raw = from_global_id(resource_id, field="resourceId")
+        if type_name not in EXPLAINED_TYPES:
+            raise BadUserInput(
+                f"resourceId must name an Entity, a Dataset or a Job, not a {type_name}.",
+                field="resourceId",
+            )
         found = await access_reports.explain(
             info.context.state.sessions,
             scope=info.context.scope,
-            entity_id=expect_global_id(resource_id, "Entity", field="resourceId"),
+            kind=type_name.lower(),
+            resource_id=raw,
             action=action,
             user_id=expect_global_id(user_id, "User", field="userId") if user_id else None,
         )

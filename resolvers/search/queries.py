@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import strawberry
 
 from app import search as records
+from app.access import DATASET_COLUMNS, ENTITY_COLUMNS, JOB_COLUMNS
 from app.errors import BadUserInput
 from app.scope import Role
 from resolvers.context import Info
@@ -51,6 +52,7 @@ class SearchQueries:
         size = page_size(info, first)
         start = _offset(after) + 1 if after is not None else 0
         wanted: Sequence[records.SearchKind] = [k.value for k in (kinds or list(SearchKind))]
+        access = await info.context.access()
         hits, has_next = await records.search(
             info.context.state.sessions,
             organization_id=info.context.scope.organization_id,
@@ -58,6 +60,11 @@ class SearchQueries:
             kinds=wanted,
             first=size,
             offset=start,
+            visible={
+                "entity": access.visible_clause(ENTITY_COLUMNS),
+                "dataset": access.visible_clause(DATASET_COLUMNS),
+                "job": access.visible_clause(JOB_COLUMNS),
+            },
         )
         nodes = await load_hits(info, hits)
         edges = [

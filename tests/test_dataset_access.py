@@ -1,0 +1,292 @@
+"""Governance policies on datasets and jobs through the real endpoints: a hidden dataset is
+missing from lists, search, reads by id and change events, and a restricted placeholder in
+lineage; a namespace pattern hides a whole namespace; sensitive field descriptions are masked;
+`explainAccess` explains a dataset's decision."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import websockets
+
+from tests.conftest import GraphQLClient, MakeMember, Server
+from tests.test_entities import unique
+from tests.test_live_lineage import dataset_id, job_event, send
+from tests.test_policies import CREATE_POLICY, EXPLAIN, SUBSCRIBE, activate, code, stewards
+
+UPSERT = """
+mutation($input: UpsertDatasetInput!) { upsertDataset(input: $input) { dataset { id } } }
+"""
+DATASETS = """
+query($ns: String) { datasets(namespace: $ns, first: 50) { edges { node { id name } } } }
+"""
+BY_ID = """
+query($id: ID!) {
+  node(id: $id) { id ... on Dataset { name } }
+  nodes(ids: [$id]) { id }
+}
+"""
+DATASET = "query($id: ID!) { dataset(id: $id) { name } }"
+DATASET_BY_NAME = (
+    "query($ns: String!, $name: String!) { dataset(namespace: $ns, name: $name) { id } }"
+)
+SEARCH = """
+query($text: String!) {
+  search(text: $text) { edges { node { __typename ... on Dataset { name } } } }
+}
+"""
+LINEAGE = """
+query($id: ID!) {
+  lineage(nodeId: $id, direction: DOWNSTREAM, depth: 2) {
+    partial partialReasons
+    nodes { id distance restricted dataset { name namespace } }
+    edges { sourceId targetId source { name } target { name } job { name } }
+  }
+  dataset(id: $id) {
+    downstream(depth: 2) {
+      partial partialReasons totalCount
+      edges { node { restricted dataset { name } } }
+    }
+  }
+}
+"""
+FIELDS = """
+query($id: ID!) { dataset(id: $id) { description fields { name type description tags } } }
+"""
+
+
+async def create_active(client: GraphQLClient, member: MakeMember, draft: dict[str, Any]) -> None:
+    author, approver = await stewards(member)
+    created = await author.client.data(CREATE_POLICY, {"input": draft})
+    await activate(author, approver, created["createPolicy"]["policy"]["id"])
+
+
+async def test_a_denied_dataset_is_hidden_everywhere_but_a_placeholder_in_lineage(
+    client: GraphQLClient, member: MakeMember
+) -> None:
+    # given upstream -> secret, the secret dataset tagged with a tag viewers may not read
+    ns = f"postgres://{unique('acc')}:5432"
+    secret, tag = unique("secretds"), unique("restricted")
+    await send(client, job_event(ns, "flow", ["upstream"], [secret]))
+    await client.data(UPSERT, {"input": {"namespace": ns, "name": secret, "tags": [tag]}})
+    upstream_id = await dataset_id(client, ns, "upstream")
+    secret_id = await dataset_id(client, ns, secret)
+    await create_active(
+        client,
+        member,
+        {
+            "name": unique("hide-datasets"),
+            "effect": "DENY",
+            "actions": ["read"],
+            "subjects": {"roles": ["viewer"]},
+            "resources": {"kinds": ["dataset"], "tags": [tag]},
+        },
+    )
+    viewer = await member("viewer")
+
+    # when the viewer reads every path
+    listed = await viewer.client.data(DATASETS, {"ns": ns})
+    by_id = await viewer.client.data(BY_ID, {"id": secret_id})
+    direct = await viewer.client.execute(DATASET, {"id": secret_id})
+    by_name = await viewer.client.execute(DATASET_BY_NAME, {"ns": ns, "name": secret})
+    found = await viewer.client.data(SEARCH, {"text": secret})
+    lineage = await viewer.client.data(LINEAGE, {"id": upstream_id})
+
+    # then the dataset does not exist for them, and lineage shows only a placeholder
+    assert [e["node"]["name"] for e in listed["datasets"]["edges"]] == ["upstream"]
+    assert by_id == {"node": None, "nodes": [None]}
+    assert code(direct) == "NOT_FOUND"
+    assert code(by_name) == "NOT_FOUND"
+    assert found["search"]["edges"] == []
+    graph = lineage["lineage"]
+    assert graph["partial"] is True
+    assert "RESTRICTED" in graph["partialReasons"]
+    hidden = [n for n in graph["nodes"] if n["restricted"]]
+    assert len(hidden) == 1
+    assert hidden[0]["dataset"] is None
+    assert hidden[0]["distance"] == 1
+    assert len(graph["edges"]) == 1
+    assert graph["edges"][0]["target"] is None
+    downstream = lineage["dataset"]["downstream"]
+    assert downstream["partial"] is True
+    assert downstream["totalCount"] == 1
+    assert downstream["edges"][0]["node"] == {"restricted": True, "dataset": None}
+    # (a NOT_FOUND for a name repeats the name the caller gave, nothing more)
+    assert secret not in json.dumps([listed, by_id, direct, found, lineage])
+    assert (
+        code(
+            await viewer.client.execute(
+                "query($id: ID!) { lineage(nodeId: $id) { partial } }", {"id": secret_id}
+            )
+        )
+        == "NOT_FOUND"
+    )
+
+    # and an admin still sees everything
+    seen = await client.data(DATASETS, {"ns": ns})
+    assert sorted(e["node"]["name"] for e in seen["datasets"]["edges"]) == sorted(
+        ["upstream", secret]
+    )
+    assert (await client.data(BY_ID, {"id": secret_id}))["node"]["name"] == secret
+    assert [
+        e["node"]["name"] for e in (await client.data(SEARCH, {"text": secret}))["search"]["edges"]
+    ] == [secret]
+    full = (await client.data(LINEAGE, {"id": upstream_id}))["lineage"]
+    assert full["partial"] is False
+    assert [n["dataset"]["name"] for n in full["nodes"]] == ["upstream", secret]
+
+
+async def test_a_namespace_pattern_hides_a_whole_namespace(
+    client: GraphQLClient, member: MakeMember
+) -> None:
+    # given datasets in a production namespace and a policy hiding it from viewers
+    prefix = unique("prodacc")
+    ns = f"postgres://{prefix}-db:5432"
+    await send(client, job_event(ns, "load", ["raw"], ["clean"]))
+    await create_active(
+        client,
+        member,
+        {
+            "name": unique("hide-prod"),
+            "effect": "DENY",
+            "actions": ["read"],
+            "subjects": {"roles": ["viewer"]},
+            "resources": {"kinds": ["dataset"], "namespacePattern": f"postgres://{prefix}*"},
+        },
+    )
+    viewer = await member("viewer")
+
+    # when a viewer and an admin list the namespace
+    hidden = await viewer.client.data(DATASETS, {"ns": ns})
+    shown = await client.data(DATASETS, {"ns": ns})
+
+    # then only the admin sees its datasets
+    assert hidden["datasets"]["edges"] == []
+    assert len(shown["datasets"]["edges"]) == 2
+
+
+async def test_pii_field_descriptions_are_masked_without_read_sensitive(
+    client: GraphQLClient, member: MakeMember
+) -> None:
+    # given a dataset with a pii column
+    ns = f"postgres://{unique('pii')}:5432"
+    fields = [
+        {"name": "email", "type": "text", "description": "customer email", "tags": ["pii"]},
+        {"name": "id", "type": "uuid", "description": "the key", "tags": []},
+    ]
+    created = await client.data(
+        UPSERT, {"input": {"namespace": ns, "name": "customers", "fields": fields}}
+    )
+    ds = created["upsertDataset"]["dataset"]["id"]
+    viewer, steward = await member("viewer"), await member("steward")
+
+    # when a viewer and a steward read its fields
+    as_viewer = (await viewer.client.data(FIELDS, {"id": ds}))["dataset"]["fields"]
+    as_steward = (await steward.client.data(FIELDS, {"id": ds}))["dataset"]["fields"]
+
+    # then only the pii description is masked, and only for the viewer
+    assert as_viewer == [
+        {"name": "email", "type": "text", "description": "[masked]", "tags": ["pii"]},
+        {"name": "id", "type": "uuid", "description": "the key", "tags": []},
+    ]
+    assert as_steward[0]["description"] == "customer email"
+
+
+async def test_hidden_dataset_changes_and_explanation(
+    client: GraphQLClient, member: MakeMember, server: Server
+) -> None:
+    # given a dataset hidden from viewers by its tag, next to a visible one
+    ns = f"postgres://{unique('accsub')}:5432"
+    secret, tag = unique("secretds"), unique("restricted")
+    await send(client, job_event(ns, "flow", ["upstream"], [secret]))
+    await client.data(UPSERT, {"input": {"namespace": ns, "name": secret, "tags": [tag]}})
+    upstream_id = await dataset_id(client, ns, "upstream")
+    secret_id = await dataset_id(client, ns, secret)
+    author, approver = await stewards(member)
+    draft = {
+        "name": unique("hide-datasets"),
+        "effect": "DENY",
+        "actions": ["read"],
+        "subjects": {"roles": ["viewer"]},
+        "resources": {"kinds": ["dataset"], "tags": [tag]},
+    }
+    policy = (await author.client.data(CREATE_POLICY, {"input": draft}))["createPolicy"]["policy"]
+    await activate(author, approver, policy["id"])
+    viewer = await member("viewer")
+
+    # when both change while the viewer is subscribed
+    ws_url = server.url.replace("http://", "ws://") + "/graphql"
+    auth = {"Authorization": viewer.client.http.headers["Authorization"]}
+    seen: list[str] = []
+    async with websockets.connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        await ws.send(json.dumps({"type": "connection_init", "payload": auth}))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}}))
+        await asyncio.sleep(0.5)
+        changed = {"namespace": ns, "name": secret, "tags": [tag], "description": "moved"}
+        await client.data(UPSERT, {"input": changed})
+        await client.data(
+            UPSERT, {"input": {"namespace": ns, "name": "upstream", "description": "x"}}
+        )
+        while upstream_id not in seen:
+            message = json.loads(await asyncio.wait_for(ws.recv(), 15))
+            if message["type"] == "next":
+                seen.append(message["payload"]["data"]["changes"]["objectId"])
+
+    # then only the visible dataset's change reaches the viewer
+    assert secret_id not in seen
+
+    # and the explanation names the DENY
+    explained = await author.client.data(
+        EXPLAIN, {"resource": secret_id, "action": "read", "user": viewer.user_id}
+    )
+    answer = explained["explainAccess"]
+    assert answer["allowed"] is False
+    assert [m["policyId"] for m in answer["matchedPolicies"]] == [policy["id"]]
+    assert "deny wins" in answer["reason"]
+    mine = await author.client.data(EXPLAIN, {"resource": secret_id, "action": "read"})
+    assert mine["explainAccess"]["allowed"] is True
+
+
+DELETE = "mutation($id: ID!) { deleteDataset(id: $id) { dataset { id } } }"
+DESCRIPTION = "query($id: ID!) { dataset(id: $id) { description deletedAt } }"
+
+
+async def test_policies_refuse_dataset_writes_and_nothing_changes(
+    client: GraphQLClient, member: MakeMember
+) -> None:
+    # given a tagged dataset that editors may read but not change
+    ns = f"postgres://{unique('accw')}:5432"
+    tag = unique("frozen")
+    made = await client.data(
+        UPSERT, {"input": {"namespace": ns, "name": "ledger", "description": "v1", "tags": [tag]}}
+    )
+    ds = made["upsertDataset"]["dataset"]["id"]
+    await create_active(
+        client,
+        member,
+        {
+            "name": unique("freeze"),
+            "effect": "DENY",
+            "actions": ["write", "delete"],
+            "subjects": {"roles": ["editor"]},
+            "resources": {"kinds": ["dataset"], "tags": [tag]},
+        },
+    )
+    editor = await member("editor")
+
+    # when the editor tries to change and delete it
+    changed = await editor.client.execute(
+        UPSERT, {"input": {"namespace": ns, "name": "ledger", "description": "v2"}}
+    )
+    deleted = await editor.client.execute(DELETE, {"id": ds})
+
+    # then both are FORBIDDEN and the dataset is as it was
+    assert code(changed) == "FORBIDDEN"
+    assert code(deleted) == "FORBIDDEN"
+    assert (await client.data(DESCRIPTION, {"id": ds}))["dataset"] == {
+        "description": "v1",
+        "deletedAt": None,
+    }
