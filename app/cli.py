@@ -7,11 +7,14 @@ import sys
 import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from graph.rebuild import RebuildReport
 
 T = TypeVar("T")
 
@@ -29,6 +32,36 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 def say(message: str) -> None:
     typer.echo(message, err=True)
+
+
+class ProgressLine:
+    """A progress line on stderr: rewritten in place on a terminal, printed every few
+    seconds otherwise (logs and CI), so long commands always show they are moving."""
+
+    def __init__(self, every: float = 5.0) -> None:
+        self.tty = sys.stderr.isatty()
+        self.every, self.last, self.open = every, 0.0, False
+
+    def tick(self, label: str, done: int, total: int, elapsed: float) -> None:
+        now = time.monotonic()
+        if not self.tty and now - self.last < self.every:
+            return
+        self.last = now
+        rate = done / elapsed if elapsed > 0 else 0.0
+        share = f"/{total:,} ({min(100, 100 * done // total)}%)" if total else ""
+        message = f"  {label}: {done:,}{share}, {rate:,.0f}/s"
+        if self.tty:
+            sys.stderr.write(f"\r\x1b[2K{message}")
+            sys.stderr.flush()
+            self.open = True
+        else:
+            say(message)
+
+    def finish(self, message: str) -> None:
+        if self.open:
+            sys.stderr.write("\r\x1b[2K")
+            self.open = False
+        say(message)
 
 
 def _run(work: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
@@ -197,13 +230,13 @@ def config() -> None:
 @graph_cli.command("rebuild")
 def graph_rebuild(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    batch_size: Annotated[int, typer.Option(min=1, max=50_000)] = 2_000,
+    batch_size: Annotated[int, typer.Option(min=1, max=50_000)] = 5_000,
 ) -> None:
     """Empty Neo4j and replay every record from Postgres into it."""
     if not yes and not typer.confirm("This empties the Neo4j database first. Continue?"):
         raise typer.Exit(1)
 
-    async def work(settings: Settings) -> tuple[int, int]:
+    async def work(settings: Settings) -> RebuildReport:
         from app.db import create_engine, create_session_factory
         from graph.driver import create_graph
         from graph.rebuild import rebuild_graph
@@ -214,18 +247,22 @@ def graph_rebuild(
                 create_session_factory(engine),
                 graph,
                 batch_size=batch_size,
-                progress=lambda m: say(f"rebuild: {m}"),
+                progress=lambda m: line.finish(f"rebuild: {m}"),
+                ticker=line.tick,
             )
         finally:
             await graph.driver.close()
             await engine.dispose()
 
+    line = ProgressLine()
     started = time.perf_counter()
-    entities, relationships = _run(work)
+    report = _run(work)
     elapsed = time.perf_counter() - started
-    rate = (entities + relationships) / elapsed if elapsed else 0.0
+    rate = report.rows / elapsed if elapsed else 0.0
     say(
-        f"rebuild: {entities} entities and {relationships} relationships in {elapsed:.1f}s "
+        f"rebuild: {report.count('entities'):,} entities, "
+        f"{report.count('relationships'):,} relationships, {report.count('datasets'):,} "
+        f"datasets, {report.count('jobs'):,} jobs; {report.rows:,} rows in {elapsed:.1f}s "
         f"({rate:,.0f} rows/s)"
     )
 

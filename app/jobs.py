@@ -115,8 +115,8 @@ def job_graph_payload(job: Job) -> dict[str, Any]:
         "namespace": job.namespace,
         "name": job.name,
         "version": job.version,
-        "inputs": sorted(str(i) for i in job.inputs),
-        "outputs": sorted(str(o) for o in job.outputs),
+        "inputs": sorted({str(i) for i in job.inputs}),
+        "outputs": sorted({str(o) for o in job.outputs}),
     }
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import datasets as dataset_records
@@ -15,39 +18,86 @@ from app import entities as records
 from app import jobs as job_records
 from app import outbox, policies
 from app.db import SessionFactory
-from app.models import Policy
+from app.models import Dataset, Entity, EntityDataset, Job, Policy, Relationship, Run
+from graph import bulk as graph_bulk
 from graph import datasets as graph_datasets
 from graph import entities as graph_entities
 from graph import policies as graph_policies
-from graph.driver import Graph
+from graph.driver import Graph, Statement
 
 Progress = Callable[[str], None]
+# label, rows done, rows expected (0: unknown), seconds since the phase began
+Ticker = Callable[[str, int, int, float], None]
+
+
+@dataclass
+class RebuildReport:
+    """What a rebuild wrote: rows per phase and seconds per phase, in order."""
+
+    phases: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        return sum(rows for rows, _ in self.phases.values())
+
+    def count(self, phase: str) -> int:
+        return self.phases.get(phase, (0, 0.0))[0]
+
+
+class Meter:
+    """Progress of one phase: a line that rewrites itself on a terminal, a line every few
+    seconds otherwise, and a final line with the rate."""
+
+    def __init__(self, label: str, total: int, progress: Progress, ticker: Ticker | None) -> None:
+        self.label, self.total, self.progress, self.ticker = label, total, progress, ticker
+        self.done = 0
+        self.started = time.perf_counter()
+
+    def advance(self, rows: int) -> None:
+        self.done += rows
+        if self.ticker is not None:
+            self.ticker(self.label, self.done, self.total, self.elapsed)
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def finish(self, report: RebuildReport) -> None:
+        elapsed = self.elapsed
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        report.phases[self.label] = (self.done, elapsed)
+        self.progress(f"{self.label}: {self.done:,} in {elapsed:.1f}s ({rate:,.0f}/s)")
 
 
 async def rebuild_graph(
-    sessions: SessionFactory, graph: Graph, *, batch_size: int, progress: Progress
-) -> tuple[int, int]:
-    """Empty Neo4j and replay every live record into it, in `UNWIND` batches.
+    sessions: SessionFactory,
+    graph: Graph,
+    *,
+    batch_size: int,
+    progress: Progress,
+    ticker: Ticker | None = None,
+) -> RebuildReport:
+    """Empty Neo4j and replay every live record into it, in `UNWIND` batches of CREATEs.
 
     Holds the projection lock throughout, so no projector writes meanwhile; events committed
-    before the snapshot are then marked projected, later ones are projected as usual.
+    before the snapshot are then marked projected, later ones are projected as usual. Reading
+    the next batch from Postgres overlaps writing the current one to Neo4j.
     """
+    report = RebuildReport()
     async with sessions() as lock_session:
         await lock_session.execute(
             select(text("pg_advisory_lock(:key)")).params(key=outbox.PROJECTOR_LOCK_KEY)
         )
         try:
             deleted = await graph_entities.delete_everything(graph)
-            progress(f"emptied the graph ({deleted} nodes)")
+            progress(f"emptied the graph ({deleted:,} nodes)")
             async with sessions() as session, session.begin():
                 await session.execute(
                     text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 )
                 covered = await outbox.pending_ids_in_snapshot(await session.connection())
-                entities = await _replay_entities(session, graph, batch_size, progress)
-                relationships = await _replay_relationships(session, graph, batch_size, progress)
-                await _replay_lineage(session, graph, batch_size, progress)
-                await _replay_policies(session, graph, progress)
+                loader = _Loader(session, graph, batch_size, progress, ticker, report)
+                await loader.run()
             if covered:
                 async with sessions() as session, session.begin():
                     await outbox.mark_projected(await session.connection(), covered)
@@ -55,102 +105,158 @@ async def rebuild_graph(
             await lock_session.execute(
                 select(text("pg_advisory_unlock(:key)")).params(key=outbox.PROJECTOR_LOCK_KEY)
             )
-    return entities, relationships
+    return report
 
 
-async def _replay_policies(session: AsyncSession, graph: Graph, progress: Progress) -> None:
-    live = list(await session.scalars(select(Policy).where(Policy.deleted_at.is_(None))))
-    if live:
-        await graph.write_batch(
-            [graph_policies.upsert_policies([policies.policy_graph_payload(p) for p in live])]
+Fetch = Callable[[AsyncSession, int, Any], Awaitable[Sequence[Any]]]
+
+
+class _Loader:
+    def __init__(
+        self,
+        session: AsyncSession,
+        graph: Graph,
+        batch_size: int,
+        progress: Progress,
+        ticker: Ticker | None,
+        report: RebuildReport,
+    ) -> None:
+        self.session, self.graph, self.batch_size = session, graph, batch_size
+        self.progress, self.ticker, self.report = progress, ticker, report
+
+    async def run(self) -> None:
+        live_entities = Entity.deleted_at.is_(None)
+        live_datasets = Dataset.deleted_at.is_(None)
+        await self.phase(
+            "entities",
+            await self.count(select(func.count()).select_from(Entity).where(live_entities)),
+            lambda s, n, after: records.active_entities_in_batches(s, batch_size=n, after=after),
+            lambda e: e.id,
+            lambda batch: [
+                graph_bulk.create_entities([records.entity_graph_payload(e) for e in batch])
+            ],
         )
-    progress(f"policies: {len(live)}")
-
-
-async def _replay_entities(
-    session: AsyncSession, graph: Graph, batch_size: int, progress: Progress
-) -> int:
-    total = 0
-    after_id: uuid.UUID | None = None
-    while True:
-        batch = await records.active_entities_in_batches(
-            session, batch_size=batch_size, after=after_id
-        )
-        if not batch:
-            return total
-        await graph.write_batch(
-            [graph_entities.upsert_entities([records.entity_graph_payload(e) for e in batch])]
-        )
-        total += len(batch)
-        after_id = batch[-1].id
-        progress(f"entities: {total}")
-
-
-async def _replay_relationships(
-    session: AsyncSession, graph: Graph, batch_size: int, progress: Progress
-) -> int:
-    total = 0
-    after_id: uuid.UUID | None = None
-    while True:
-        batch = await records.active_relationships_in_batches(
-            session, batch_size=batch_size, after=after_id
-        )
-        if not batch:
-            return total
-        await graph.write_batch(
-            [
-                graph_entities.upsert_relationships(
+        await self.phase(
+            "relationships",
+            await self.count(select(func.count()).select_from(Relationship)),
+            lambda s, n, after: records.active_relationships_in_batches(
+                s, batch_size=n, after=after
+            ),
+            lambda r: r.id,
+            lambda batch: [
+                graph_bulk.create_relationships(
                     [records.relationship_graph_payload(r) for r in batch]
                 )
-            ]
+            ],
         )
-        total += len(batch)
-        after_id = batch[-1].id
-        progress(f"relationships: {total}")
+        datasets = await self.count(select(func.count()).select_from(Dataset).where(live_datasets))
+        await self.phase(
+            "datasets",
+            datasets,
+            lambda s, n, after: dataset_records.active_datasets_in_batches(
+                s, batch_size=n, after=after
+            ),
+            lambda d: d.id,
+            lambda batch: [
+                graph_bulk.create_datasets(
+                    [dataset_records.dataset_graph_payload(d) for d in batch]
+                )
+            ],
+        )
+        await self.phase(
+            "column lineage of datasets",
+            datasets,
+            lambda s, n, after: dataset_records.active_datasets_in_batches(
+                s, batch_size=n, after=after
+            ),
+            lambda d: d.id,
+            _column_lineage,
+        )
+        await self.phase(
+            "jobs",
+            await self.count(select(func.count()).select_from(Job)),
+            lambda s, n, after: job_records.jobs_in_batches(s, batch_size=n, after=after),
+            lambda j: j.id,
+            lambda batch: [
+                graph_bulk.create_jobs([job_records.job_graph_payload(j) for j in batch])
+            ],
+        )
+        await self.phase(
+            "runs",
+            await self.count(select(func.count()).select_from(Run)),
+            lambda s, n, after: job_records.runs_in_batches(s, batch_size=n, after=after),
+            lambda r: r.id,
+            lambda batch: [
+                graph_bulk.create_runs([job_records.run_graph_payload(r) for r in batch])
+            ],
+        )
+        await self.phase(
+            "entity descriptions of datasets",
+            await self.count(select(func.count()).select_from(EntityDataset)),
+            lambda s, n, after: description_records.live_descriptions_in_batches(
+                s, batch_size=n, after=after
+            ),
+            lambda link: (link.entity_id, link.dataset_id),
+            lambda batch: [
+                graph_bulk.create_descriptions(
+                    [description_records.description_graph_payload(link) for link in batch]
+                )
+            ],
+        )
+        meter = Meter("policies", 0, self.progress, self.ticker)
+        live = list(await self.session.scalars(select(Policy).where(Policy.deleted_at.is_(None))))
+        if live:
+            await self.graph.write_batch(
+                [graph_policies.upsert_policies([policies.policy_graph_payload(p) for p in live])]
+            )
+        meter.advance(len(live))
+        meter.finish(self.report)
+
+    async def count(self, query: Any) -> int:
+        return int(await self.session.scalar(query) or 0)
+
+    async def phase(
+        self,
+        label: str,
+        total: int,
+        fetch: Fetch,
+        key: Callable[[Any], Any],
+        statements: Callable[[Sequence[Any]], list[Statement]],
+    ) -> None:
+        """Read batches in key order and write each one as it comes; the next read runs
+        while the current write is under way (a queue of two batches)."""
+        meter = Meter(label, total, self.progress, self.ticker)
+        queue: asyncio.Queue[tuple[int, list[Statement]] | None] = asyncio.Queue(maxsize=2)
+
+        async def read() -> None:
+            after: Any = None
+            while batch := await fetch(self.session, self.batch_size, after):
+                after = key(batch[-1])
+                await queue.put((len(batch), statements(batch)))
+            await queue.put(None)
+
+        reader = asyncio.create_task(read())
+        try:
+            while (item := await queue.get()) is not None:
+                rows, work = item
+                if work:
+                    await self.graph.write_batch(work)
+                meter.advance(rows)
+            await reader
+        finally:
+            if not reader.done():
+                reader.cancel()
+        meter.finish(self.report)
 
 
-async def _replay_lineage(
-    session: AsyncSession, graph: Graph, batch_size: int, progress: Progress
-) -> None:
-    """Datasets twice (nodes and fields first, then the column lineage that links fields of
-    different datasets), then jobs with their inputs, outputs and FEEDS shortcuts."""
-    for with_lineage in (False, True):
-        total, after_id = 0, None
-        while batch := await dataset_records.active_datasets_in_batches(
-            session, batch_size=batch_size, after=after_id
-        ):
-            rows = [dataset_records.dataset_graph_payload(d) for d in batch]
-            if not with_lineage:
-                rows = [row | {"lineage": []} for row in rows]
-            await graph.write_batch([graph_datasets.upsert_datasets(rows)])
-            total += len(batch)
-            after_id = batch[-1].id
-        progress(f"datasets: {total}" + (" (column lineage)" if with_lineage else ""))
-    total, after_id = 0, None
-    while jobs := await job_records.jobs_in_batches(session, batch_size=batch_size, after=after_id):
-        await graph.write_batch(
-            [graph_datasets.upsert_jobs([job_records.job_graph_payload(j) for j in jobs])]
-        )
-        total += len(jobs)
-        after_id = jobs[-1].id
-    progress(f"jobs: {total}")
-    total, after_id = 0, None
-    while runs := await job_records.runs_in_batches(session, batch_size=batch_size, after=after_id):
-        await graph.write_batch(
-            [graph_datasets.upsert_runs([job_records.run_graph_payload(r) for r in runs])]
-        )
-        total += len(runs)
-        after_id = runs[-1].id
-    progress(f"runs: {total}")
-    total, after_link = 0, None
-    while links := await description_records.live_descriptions_in_batches(
-        session, batch_size=batch_size, after=after_link
-    ):
-        rows = [description_records.description_graph_payload(link) for link in links]
-        await graph.write_batch([graph_datasets.upsert_descriptions(rows)])
-        total += len(links)
-        after_link = (links[-1].entity_id, links[-1].dataset_id)
-    progress(f"entity descriptions of datasets: {total}")
+def _column_lineage(batch: Sequence[Dataset]) -> list[Statement]:
+    rows = []
+    for dataset in batch:
+        payload = dataset_records.dataset_graph_payload(dataset)
+        rows += [
+            link | {"dataset": payload["id"], "org": payload["org"]} for link in payload["lineage"]
+        ]
+    return [graph_bulk.create_column_lineage(rows)] if rows else []
 
 
 @dataclass

@@ -83,10 +83,13 @@ async def test_verify_rebuild_and_replayed_events_leave_the_same_graph(
     assert "graph matches postgres" in run_cli("graph", "verify").stdout
 
 
-async def _graph_counts(driver: neo4j.AsyncDriver) -> tuple[int, int]:
-    nodes = await cypher(driver, "MATCH (n:Entity) RETURN count(n) AS c")
-    rels = await cypher(driver, "MATCH ()-[r:RELATES_TO]->() RETURN count(r) AS c")
-    return nodes[0]["c"], rels[0]["c"]
+async def _graph_counts(driver: neo4j.AsyncDriver) -> dict[str, int]:
+    """Nodes per label and relationships per type: the whole graph, every kind of data."""
+    nodes = await cypher(driver, "MATCH (n) UNWIND labels(n) AS label RETURN label, count(*) AS c")
+    rels = await cypher(driver, "MATCH ()-[r]->() RETURN type(r) AS type, count(*) AS c")
+    return {f":{row['label']}": row["c"] for row in nodes} | {
+        f"-[{row['type']}]-": row["c"] for row in rels
+    }
 
 
 async def test_seed_loads_demo_graph_once(
