@@ -115,8 +115,29 @@ class Rule:
             return True
         return subject.role.value in self.roles or subject.user_id in self.user_ids
 
+    def governs(self, resource: Resource) -> str | None:
+        """Why this rule's resource selectors cover the resource, whoever asks, or None.
+
+        This is what a catalogue shows next to a resource ("governed by"): the OWNER
+        condition depends on the caller, so it is left out here."""
+        reasons = self._resource_reasons(resource, None)
+        if reasons is None:
+            return None
+        if self.condition == "OWNER":
+            reasons.append("for its owner")
+        return "; ".join(reasons) if reasons else "every resource"
+
     def why_matches(self, subject: Subject, resource: Resource) -> str | None:
         """Why this rule covers the resource for the subject, or None when it does not."""
+        reasons = self._resource_reasons(resource, subject)
+        if reasons is None:
+            return None
+        who = "everyone" if not self.roles and not self.user_ids else "the subject"
+        return f"applies to {who}; " + ("; ".join(reasons) if reasons else "every resource")
+
+    def _resource_reasons(self, resource: Resource, subject: Subject | None) -> list[str] | None:
+        """The selectors that match, or None when one does not; the OWNER condition is
+        checked only for a subject."""
         reasons: list[str] = []
         if self.kinds:
             if resource.kind not in self.kinds:
@@ -137,12 +158,11 @@ class Rule:
             if resource.id not in self.ids:
                 return None
             reasons.append("named by id")
-        if self.condition == "OWNER":
+        if subject is not None and self.condition == "OWNER":
             if subject.user_id is None or resource.owner_id != subject.user_id:
                 return None
             reasons.append("the caller owns it")
-        who = "everyone" if not self.roles and not self.user_ids else "the subject"
-        return f"applies to {who}; " + ("; ".join(reasons) if reasons else "every resource")
+        return reasons
 
 
 @dataclass(frozen=True, slots=True)

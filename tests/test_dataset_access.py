@@ -290,3 +290,60 @@ async def test_policies_refuse_dataset_writes_and_nothing_changes(
         "description": "v1",
         "deletedAt": None,
     }
+
+
+GOVERNED_BY = """
+query($id: ID!) {
+  dataset(id: $id) { governedBy { policyId name effect actions reason } }
+}
+"""
+
+
+async def test_governed_by_lists_the_active_policies_that_cover_a_dataset(
+    client: GraphQLClient, member: MakeMember
+) -> None:
+    # given two datasets, one tagged with a tag a policy selects, and a policy on a namespace
+    ns = f"postgres://{unique('gov')}:5432"
+    tag = unique("curated")
+    await client.data(UPSERT, {"input": {"namespace": ns, "name": "tagged", "tags": [tag]}})
+    await client.data(UPSERT, {"input": {"namespace": ns, "name": "plain"}})
+    by_tag, by_namespace = unique("tag-policy"), unique("ns-policy")
+    await create_active(
+        client,
+        member,
+        {
+            "name": by_tag,
+            "effect": "DENY",
+            "actions": ["delete"],
+            "subjects": {"roles": ["editor"]},
+            "resources": {"kinds": ["dataset"], "tags": [tag]},
+            "priority": 5,
+        },
+    )
+    await create_active(
+        client,
+        member,
+        {
+            "name": by_namespace,
+            "effect": "ALLOW",
+            "actions": ["read_sensitive"],
+            "subjects": {"roles": ["viewer"]},
+            "resources": {"namespacePattern": ns},
+        },
+    )
+    viewer = await member("viewer")
+
+    # when a viewer asks what governs each dataset
+    tagged = await viewer.client.data(GOVERNED_BY, {"id": await dataset_id(client, ns, "tagged")})
+    plain = await viewer.client.data(GOVERNED_BY, {"id": await dataset_id(client, ns, "plain")})
+
+    # then the tagged one lists both policies, highest priority first, with the reasons
+    governing = tagged["dataset"]["governedBy"]
+    assert [p["name"] for p in governing] == [by_tag, by_namespace]
+    assert governing[0]["effect"] == "DENY"
+    assert governing[0]["actions"] == ["delete"]
+    assert governing[0]["reason"] == f"kind dataset; tagged {tag}"
+    assert governing[0]["policyId"]
+    assert governing[1]["reason"] == f"namespace {ns} matches {ns}"
+    # and the plain one only the namespace policy
+    assert [p["name"] for p in plain["dataset"]["governedBy"]] == [by_namespace]

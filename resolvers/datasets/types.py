@@ -11,6 +11,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from app import models
+from app.access import dataset_resource
 from app.datasets import field_id
 from resolvers.context import Info
 from resolvers.node import Node, to_global_id
@@ -83,6 +84,17 @@ class DatasetVersion:
         return self.record.created_at
 
 
+@strawberry.type(
+    description="An active governance policy whose resource selectors cover a dataset."
+)
+class GoverningPolicy:
+    policy_id: strawberry.ID = strawberry.field(description="The policy's global ID.")
+    name: str
+    effect: str = strawberry.field(description="ALLOW or DENY.")
+    actions: list[str]
+    reason: str = strawberry.field(description="Which selectors match, e.g. `tagged pii`.")
+
+
 @strawberry.type(description="A table, file, topic or view, identified by namespace and name.")
 class Dataset(Node):
     record: strawberry.Private[models.Dataset]
@@ -150,6 +162,27 @@ class Dataset(Node):
     @strawberry.field(description="Set while the dataset is deleted.")
     def deleted_at(self) -> datetime | None:
         return self.record.deleted_at
+
+    @strawberry.field(
+        description="The active policies that govern this dataset (by kind, namespace, tag or "
+        "id), highest priority first. Answered from the policies loaded for the request, "
+        "without another database round trip."
+    )
+    async def governed_by(self, info: Info) -> list[GoverningPolicy]:
+        access = await info.context.access()
+        resource = dataset_resource(self.record)
+        found = [(rule, why) for rule in access.rules if (why := rule.governs(resource))]
+        found.sort(key=lambda item: (-item[0].priority, item[0].name))
+        return [
+            GoverningPolicy(
+                policy_id=to_global_id("Policy", rule.id),
+                name=rule.name,
+                effect=rule.effect,
+                actions=sorted(rule.actions),
+                reason=why,
+            )
+            for rule, why in found
+        ]
 
     @strawberry.field(description="Jobs that write this dataset.")
     async def producers(self, info: Info) -> list[Job]:
