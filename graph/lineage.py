@@ -1,8 +1,9 @@
 """All Cypher that traverses lineage: dataset and column hops, and shortest paths.
 
-Traversals are breadth first, one statement per hop for every start node of a request at once
-(`UNWIND $frontier`), so the round trips of a request grow with its depth, never with the
-number of nodes. Each hop is ordered by ids (deterministic) and capped per node (`$limit`).
+Traversals are breadth first, in one statement for every start node of a request at once
+(`UNWIND $roots`, then one unrolled block per level), so a request makes one round trip
+whatever its depth and number of nodes. Each hop is ordered by ids (deterministic) and capped
+per node (`$limit`).
 The statements are picked from fixed tables by direction and kind: request input only ever
 travels as `$parameters`.
 """
@@ -21,68 +22,81 @@ LineageKind = Literal["dataset", "field"]
 MAX_DEPTH = 10
 MAX_PATHS = 25
 
-DATASET_DOWNSTREAM_HOP: LiteralString = """
-UNWIND $frontier AS node
-MATCH (n:Dataset {id: node, org: $org})
-CALL (n) {
-  MATCH (n)-[r:FEEDS]->(m:Dataset)
-  WITH r, m ORDER BY m.id, r.job LIMIT $limit
-  RETURN collect({other: m.id, via: r.job,
-                  ins: COUNT { (m)<-[:FEEDS]-(:Dataset) },
-                  outs: COUNT { (m)-[:FEEDS]->(:Dataset) }}) AS edges
-}
-RETURN node, edges, COUNT { (n)<-[:FEEDS]-(:Dataset) } AS ins,
-       COUNT { (n)-[:FEEDS]->(:Dataset) } AS outs
+# One breadth-first level for every root at once. `$limit + 1` edges per node are fetched
+# (ordered by ids, so deterministic) to tell a capped node from one with exactly `$limit`;
+# degrees are counted without checking the far node's label, so Neo4j reads them from the
+# degree store instead of expanding hubs (FEEDS only ever joins two datasets or two fields).
+# The next frontier is every node not seen yet, capped at `$max_nodes`, as Python's own
+# bookkeeping in `walk_levels` never keeps more.
+_LEVEL_HEAD: LiteralString = """
+CALL (frontier, seen) {
+  UNWIND frontier AS n
+  CALL (n) {
 """
-
-DATASET_UPSTREAM_HOP: LiteralString = """
-UNWIND $frontier AS node
-MATCH (n:Dataset {id: node, org: $org})
-CALL (n) {
-  MATCH (n)<-[r:FEEDS]-(m:Dataset)
-  WITH r, m ORDER BY m.id, r.job LIMIT $limit
-  RETURN collect({other: m.id, via: r.job,
-                  ins: COUNT { (m)<-[:FEEDS]-(:Dataset) },
-                  outs: COUNT { (m)-[:FEEDS]->(:Dataset) }}) AS edges
+_LEVEL_TAIL: LiteralString = """
+    RETURN collect({other: m, via: via,
+                    ins: COUNT { (m)<-[:FEEDS]-() }, outs: COUNT { (m)-[:FEEDS]->() }}) AS edges
+  }
+  RETURN collect({node: n.id, ins: COUNT { (n)<-[:FEEDS]-() }, outs: COUNT { (n)-[:FEEDS]->() },
+                  edges: [e IN edges | e {.via, .ins, .outs, other: e.other.id}]}) AS hop,
+         collect(edges[..$limit]) AS reached
 }
-RETURN node, edges, COUNT { (n)<-[:FEEDS]-(:Dataset) } AS ins,
-       COUNT { (n)-[:FEEDS]->(:Dataset) } AS outs
+CALL (reached, seen) {
+  UNWIND reached AS edges
+  UNWIND edges AS e
+  WITH DISTINCT e.other AS m
+  WHERE NOT m IN seen
+  RETURN collect(m)[..$max_nodes] AS next
+}
+WITH root, next AS frontier, seen + next AS seen, levels + [hop] AS levels
 """
-
-FIELD_DOWNSTREAM_HOP: LiteralString = """
-UNWIND $frontier AS node
-MATCH (n:Field {id: node, org: $org})
-CALL (n) {
-  MATCH (n)-[r:FEEDS]->(m:Field)
-  WITH r, m ORDER BY m.id LIMIT $limit
-  RETURN collect({other: m.id, via: r.transformation,
-                  ins: COUNT { (m)<-[:FEEDS]-(:Field) },
-                  outs: COUNT { (m)-[:FEEDS]->(:Field) }}) AS edges
+_EXPANSIONS: dict[tuple[LineageKind, LineageDirection], LiteralString] = {
+    ("dataset", "DOWNSTREAM"): """
+    MATCH (n)-[r:FEEDS]->(m:Dataset)
+    WITH m, r.job AS via ORDER BY m.id, via LIMIT $limit + 1
+""",
+    ("dataset", "UPSTREAM"): """
+    MATCH (n)<-[r:FEEDS]-(m:Dataset)
+    WITH m, r.job AS via ORDER BY m.id, via LIMIT $limit + 1
+""",
+    ("field", "DOWNSTREAM"): """
+    MATCH (n)-[r:FEEDS]->(m:Field)
+    WITH m, r.transformation AS via ORDER BY m.id LIMIT $limit + 1
+""",
+    ("field", "UPSTREAM"): """
+    MATCH (n)<-[r:FEEDS]-(m:Field)
+    WITH m, r.transformation AS via ORDER BY m.id LIMIT $limit + 1
+""",
 }
-RETURN node, edges, COUNT { (n)<-[:FEEDS]-(:Field) } AS ins,
-       COUNT { (n)-[:FEEDS]->(:Field) } AS outs
-"""
-
-FIELD_UPSTREAM_HOP: LiteralString = """
-UNWIND $frontier AS node
-MATCH (n:Field {id: node, org: $org})
-CALL (n) {
-  MATCH (n)<-[r:FEEDS]-(m:Field)
-  WITH r, m ORDER BY m.id LIMIT $limit
-  RETURN collect({other: m.id, via: r.transformation,
-                  ins: COUNT { (m)<-[:FEEDS]-(:Field) },
-                  outs: COUNT { (m)-[:FEEDS]->(:Field) }}) AS edges
+_ROOTS: dict[LineageKind, LiteralString] = {
+    "dataset": """
+UNWIND $roots AS root
+OPTIONAL MATCH (start:Dataset {id: root, org: $org})
+WITH root, [x IN [start] WHERE x IS NOT NULL] AS frontier
+WITH root, frontier, frontier AS seen, [] AS levels
+""",
+    "field": """
+UNWIND $roots AS root
+OPTIONAL MATCH (start:Field {id: root, org: $org})
+WITH root, [x IN [start] WHERE x IS NOT NULL] AS frontier
+WITH root, frontier, frontier AS seen, [] AS levels
+""",
 }
-RETURN node, edges, COUNT { (n)<-[:FEEDS]-(:Field) } AS ins,
-       COUNT { (n)-[:FEEDS]->(:Field) } AS outs
-"""
+_RETURN: LiteralString = "RETURN root, levels"
 
-_HOPS: dict[tuple[LineageKind, LineageDirection], LiteralString] = {
-    ("dataset", "DOWNSTREAM"): DATASET_DOWNSTREAM_HOP,
-    ("dataset", "UPSTREAM"): DATASET_UPSTREAM_HOP,
-    ("field", "DOWNSTREAM"): FIELD_DOWNSTREAM_HOP,
-    ("field", "UPSTREAM"): FIELD_UPSTREAM_HOP,
-}
+
+def traversal_statement(
+    kind: LineageKind, direction: LineageDirection, depth: int
+) -> LiteralString:
+    """The whole traversal of `depth` levels as one statement: one round trip per request,
+    however deep. Built from fixed pieces only; request input travels as `$parameters`."""
+    if not 1 <= depth <= MAX_DEPTH:
+        raise ValueError(f"depth must be between 1 and {MAX_DEPTH}")
+    level: LiteralString = _LEVEL_HEAD + _EXPANSIONS[(kind, direction)] + _LEVEL_TAIL
+    statement: LiteralString = _ROOTS[kind]
+    for _ in range(depth):
+        statement = statement + level
+    return statement + _RETURN
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,71 +135,71 @@ class Traversal:
 
 
 async def traversals(graph: Graph, *, org: str, keys: Sequence[LineageKey]) -> list[Traversal]:
-    """Expand every key breadth first; keys with the same kind, direction and per-hop limit
-    share one statement per hop."""
+    """Expand every key breadth first. Keys with the same kind, direction and per-hop limit
+    share one statement, one round trip for all their levels."""
     results = [Traversal() for _ in keys]
     groups: dict[tuple[LineageKind, LineageDirection, int], list[int]] = {}
     for index, key in enumerate(keys):
         groups.setdefault((key.kind, key.direction, key.per_hop_limit), []).append(index)
     for (kind, direction, limit), indexes in groups.items():
-        await _expand(
-            graph, org, _HOPS[(kind, direction)], direction, limit, keys, results, indexes
+        depth = max(keys[i].depth for i in indexes)
+        records = await graph.read(
+            traversal_statement(kind, direction, depth),
+            org=org,
+            roots=sorted({keys[i].root for i in indexes}),
+            limit=limit,
+            max_nodes=max(keys[i].max_nodes for i in indexes),
         )
+        levels = {record["root"]: record["levels"] for record in records}
+        for i in indexes:
+            walk_levels(levels.get(keys[i].root, []), direction, limit, keys[i], results[i])
     return results
 
 
-async def _expand(
-    graph: Graph,
-    org: str,
-    statement: LiteralString,
+def walk_levels(
+    levels: list[list[dict[str, Any]]],
     direction: LineageDirection,
     limit: int,
-    keys: Sequence[LineageKey],
-    results: list[Traversal],
-    indexes: list[int],
+    key: LineageKey,
+    result: Traversal,
 ) -> None:
-    frontiers = {i: [keys[i].root] for i in indexes}
-    seen = {i: {keys[i].root} for i in indexes}
-    for hop in range(1, max(keys[i].depth for i in indexes) + 1):
-        active = [i for i in indexes if frontiers[i] and hop <= keys[i].depth]
-        if not active:
+    """Replay the levels the statement returned with the visited set, the per-hop cap and
+    the node limit, recording nodes (with distance and degree), edges and why a traversal
+    is partial."""
+    frontier, seen = [key.root], {key.root}
+    for hop in range(1, key.depth + 1):
+        if not frontier or hop > len(levels):
             return
-        wanted = sorted({node for i in active for node in frontiers[i]})
-        records = await graph.read(statement, org=org, frontier=wanted, limit=limit + 1)
-        by_node = {record["node"]: record for record in records}
-        for i in active:
-            result, key = results[i], keys[i]
-            following: list[str] = []
-            for node in frontiers[i]:
-                record = by_node.get(node)
-                if record is None:
+        by_node = {record["node"]: record for record in levels[hop - 1]}
+        following: list[str] = []
+        for node in frontier:
+            record = by_node.get(node)
+            if record is None:
+                continue
+            if hop == 1:
+                result.found = True
+                result.root_degree = Degree(record["ins"], record["outs"])
+            edges = record["edges"]
+            if len(edges) > limit:
+                result.partial_reasons.add("PER_HOP_LIMIT")
+                edges = edges[:limit]
+            for edge in edges:
+                other = edge["other"]
+                source, target = (node, other) if direction == "DOWNSTREAM" else (other, node)
+                if other not in seen and len(result.nodes) >= key.max_nodes:
+                    result.partial_reasons.add("NODE_LIMIT")
                     continue
-                if hop == 1:
-                    result.found = True
-                    result.root_degree = Degree(record["ins"], record["outs"])
-                edges = record["edges"]
-                if len(edges) > limit:
-                    result.partial_reasons.add("PER_HOP_LIMIT")
-                    edges = edges[:limit]
-                for edge in edges:
-                    other = edge["other"]
-                    source, target = (node, other) if direction == "DOWNSTREAM" else (other, node)
-                    if other not in seen[i] and len(result.nodes) >= key.max_nodes:
-                        result.partial_reasons.add("NODE_LIMIT")
-                        continue
-                    result.edges.setdefault(
-                        (source, target, edge["via"]), LineageEdge(source, target, edge["via"])
-                    )
-                    if other in seen[i]:
-                        continue
-                    seen[i].add(other)
-                    result.nodes[other] = (hop, Degree(edge["ins"], edge["outs"]))
-                    following.append(other)
-            frontiers[i] = sorted(following)
-            if hop == key.depth and any(
-                _onward(result.nodes[n][1], direction) for n in frontiers[i]
-            ):
-                result.partial_reasons.add("DEPTH_LIMIT")
+                result.edges.setdefault(
+                    (source, target, edge["via"]), LineageEdge(source, target, edge["via"])
+                )
+                if other in seen:
+                    continue
+                seen.add(other)
+                result.nodes[other] = (hop, Degree(edge["ins"], edge["outs"]))
+                following.append(other)
+        frontier = sorted(following)
+        if hop == key.depth and any(_onward(result.nodes[n][1], direction) for n in frontier):
+            result.partial_reasons.add("DEPTH_LIMIT")
 
 
 def _onward(degree: Degree, direction: LineageDirection) -> bool:
