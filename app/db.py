@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -26,6 +27,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_timeout=settings.database_connect_timeout * 2,
         # A pre-ping lets the pool drop connections that died while Postgres restarted.
         pool_pre_ping=True,
+        # JSONB columns (dataset schemas, properties) decode with orjson: several times
+        # faster than the standard library on the lineage and page queries' records.
+        json_deserializer=orjson.loads,
         connect_args={
             "timeout": settings.database_connect_timeout,
             "server_settings": {
