@@ -27,7 +27,7 @@ TEST_TARGETS := test test-services test-services-stop
 $(foreach var,$(TEST_ENV),$(eval $(TEST_TARGETS): export $(var)))
 
 .PHONY: help venv install services services-stop services-status migrate seed run \
-	test test-services test-services-stop lint fmt typecheck schema clean-data
+	test test-services test-services-stop bench lint fmt typecheck schema clean-data
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -63,6 +63,9 @@ seed: install services ## Load demo data
 
 run: install services migrate seed ## Everything, then serve the API (prints the GraphiQL URL)
 	$(BIN)/nexus serve
+
+bench: install ## The scale benchmarks at 100k relationships (a few minutes; see docs/benchmarks.md)
+	scripts/bench.sh
 
 test-services: ## Start the separate test services (.nexus/test; ports 55432, 56379, 57687)
 	scripts/services.sh start

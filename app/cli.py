@@ -263,7 +263,9 @@ def graph_rebuild(
         f"rebuild: {report.count('entities'):,} entities, "
         f"{report.count('relationships'):,} relationships, {report.count('datasets'):,} "
         f"datasets, {report.count('jobs'):,} jobs; {report.rows:,} rows in {elapsed:.1f}s "
-        f"({rate:,.0f} rows/s)"
+        f"({rate:,.0f} rows/s); the graph has {report.graph_nodes:,} nodes and "
+        f"{report.graph_relationships:,} relationships "
+        f"({report.graph_relationships / elapsed if elapsed else 0:,.0f} relationships/s)"
     )
 
 

@@ -392,14 +392,16 @@ async def copy_rows(
             await conn.copy_records_to_table(table, records=chunk, columns=list(columns))
             written += len(chunk)
             chunk = []
-            rate = written / (time.perf_counter() - started)
-            print(f"\r  {label}: {written:,} ({rate:,.0f} rows/s)", end="", flush=True)
+            if sys.stdout.isatty():
+                rate = written / (time.perf_counter() - started)
+                print(f"\r  {label}: {written:,} ({rate:,.0f} rows/s)", end="", flush=True)
     if chunk:
         await conn.copy_records_to_table(table, records=chunk, columns=list(columns))
         written += len(chunk)
     elapsed = time.perf_counter() - started
     rate = written / elapsed if elapsed else 0.0
-    print(f"\r  {label}: {written:,} in {elapsed:.1f}s ({rate:,.0f} rows/s)")
+    back = "\r" if sys.stdout.isatty() else ""
+    print(f"{back}  {label}: {written:,} in {elapsed:.1f}s ({rate:,.0f} rows/s)")
     return written
 
 

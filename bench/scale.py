@@ -236,6 +236,24 @@ async def page_bench(
     return result
 
 
+async def one_client(
+    url: str, headers: dict[str, str], runs: int, makers: dict[str, Maker]
+) -> dict[str, Stats]:
+    """Each query `runs` times in a row from one client: latency without queueing."""
+    out: dict[str, Stats] = {}
+    async with httpx.AsyncClient(base_url=url, timeout=60, headers=headers) as http:
+        for name, make in makers.items():
+            for _ in range(5):  # warm-up, not measured
+                await post(http, *make())
+            latencies = []
+            for _ in range(runs):
+                query, variables = make()
+                ms, _ = await timed(lambda q=query, v=variables: post(http, q, v))
+                latencies.append(ms)
+            out[name] = Stats.of(latencies)
+    return out
+
+
 # --- concurrency -------------------------------------------------------------------------
 
 
@@ -326,7 +344,9 @@ async def main() -> None:
     parser.add_argument("--think", type=float, default=3.0)
     parser.add_argument("--user-duration", type=float, default=60.0)
     parser.add_argument("--server-pid", type=int, action="append", default=[])
-    parser.add_argument("--skip", action="append", default=[], help="lineage, page, load, users")
+    parser.add_argument(
+        "--skip", action="append", default=[], help="lineage, page, compare, load, users"
+    )
     parser.add_argument("--json", type=Path, help="write the figures here too")
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
@@ -369,6 +389,23 @@ async def main() -> None:
                 {"org": str(picked.org), "namespace": rng.choice(picked.namespaces)},
             ),
         }
+    if theirs and "compare" not in args.skip:
+        url = args.neo4j_graphql.removesuffix("/graphql")
+        mine_alone = await one_client(args.url, headers, args.page_runs, ours)
+        theirs_alone = await one_client(url, {}, args.page_runs, theirs)
+        print(f"one client, {args.page_runs} requests each, in a row")
+        figures["one_client"] = {}
+        for name in ours:
+            print(mine_alone[name].line(f"{name}, this service"))
+            print(theirs_alone[name].line(f"{name}, @neo4j/graphql"))
+            print(
+                f"  {name}: ours/theirs p50 {mine_alone[name].p50 / theirs_alone[name].p50:.2f},"
+                f" p95 {mine_alone[name].p95 / theirs_alone[name].p95:.2f}"
+            )
+            figures["one_client"][name] = {
+                "ours": vars(mine_alone[name]),
+                "theirs": vars(theirs_alone[name]),
+            }
     if "load" not in args.skip:
         for name in ("lookup", "page"):
             results, elapsed = await closed_loop(
