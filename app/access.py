@@ -34,7 +34,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, false, not_, true
+from sqlalchemy import and_, false, not_, or_, true
 
 from app.errors import BadUserInput, Forbidden, NotFound
 from app.models import Dataset, Entity, Job, Policy
@@ -334,6 +334,24 @@ class AccessControl:
             return true()
         return and_(*(not_(clause) for clause in clauses))
 
+    def allowed_clause(self, action: str, columns: Columns) -> Any:
+        """`decide` for one action as SQL over one kind's table: the role's baseline or a
+        matching ALLOW, and no matching DENY."""
+        subject = self.subject
+        applying = [rule for rule in self.rules if action in rule.actions]
+        applying = [rule for rule in applying if rule.applies_to(subject)]
+        granted = [_selector(rule, subject, columns) for rule in applying if rule.effect == "ALLOW"]
+        denied = [_selector(rule, subject, columns) for rule in applying if rule.effect == "DENY"]
+        baseline = true() if subject.role.includes(_BASELINE[action]) else false()
+        return and_(or_(baseline, *granted), *(not_(clause) for clause in denied))
+
+    def masked_clause(self, columns: Columns) -> Any:
+        """The rows whose sensitive fields are masked for the caller, as SQL: sensitive
+        rows without `read_sensitive`. Search uses it so that masked words find nothing."""
+        if columns.sensitive is None:
+            return false()
+        return and_(columns.sensitive, not_(self.allowed_clause("read_sensitive", columns)))
+
 
 @dataclass(frozen=True, slots=True)
 class Columns:
@@ -344,10 +362,30 @@ class Columns:
     namespace: Any
     tags: Any = None
     owner_id: Any = None
+    # Rows whose descriptions are masked without read_sensitive (see `masked_entity`,
+    # `masked_dataset`); None when the kind has nothing sensitive.
+    sensitive: Any = None
 
 
-ENTITY_COLUMNS = Columns("entity", Entity.id, Entity.kind, Entity.tags, Entity.owner_id)
-DATASET_COLUMNS = Columns("dataset", Dataset.id, Dataset.namespace, Dataset.tags)
+ENTITY_COLUMNS = Columns(
+    "entity",
+    Entity.id,
+    Entity.kind,
+    Entity.tags,
+    Entity.owner_id,
+    sensitive=Entity.tags.overlap([SENSITIVE_TAG]),
+)
+DATASET_COLUMNS = Columns(
+    "dataset",
+    Dataset.id,
+    Dataset.namespace,
+    Dataset.tags,
+    # tagged pii, or any field tagged pii (`_is_sensitive`)
+    sensitive=or_(
+        Dataset.tags.overlap([SENSITIVE_TAG]),
+        Dataset.fields.contains([{"tags": [SENSITIVE_TAG]}]),
+    ),
+)
 JOB_COLUMNS = Columns("job", Job.id, Job.namespace)
 
 

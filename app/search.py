@@ -14,7 +14,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Float, case, cast, func, literal, literal_column, select, union_all
+from sqlalchemy import (
+    Float,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    not_,
+    or_,
+    select,
+    union_all,
+)
 
 from app.db import SessionFactory
 from app.errors import BadUserInput
@@ -50,10 +62,13 @@ async def search(
     first: int,
     offset: int,
     visible: Mapping[SearchKind, Any] | None = None,
+    masked: Mapping[SearchKind, Any] | None = None,
 ) -> tuple[list[SearchHit], bool]:
     """One page of hits, best first; True when there are more. `visible` holds, per kind,
     the SQL condition of what the caller may see (`AccessControl.visible_clause`), so
-    hidden objects never take a place on a page."""
+    hidden objects never take a place on a page. `masked` holds the rows whose description
+    the caller sees masked (`AccessControl.masked_clause`): those match on their name only,
+    so a search cannot reveal words of a masked description."""
     if offset > MAX_OFFSET:
         raise BadUserInput(f"Search pages end after {MAX_OFFSET} results.", field="after")
     terms = search_terms(text)
@@ -71,8 +86,15 @@ async def search(
         if kind not in kinds:
             continue
         vector = search_vector(model.name, model.description)
-        rank = cast(func.ts_rank(vector, query), Float)
+        rank: Any = cast(func.ts_rank(vector, query), Float)
         matches = vector.op("@@")(query)
+        hidden_text = masked.get(kind) if masked is not None else None
+        if hidden_text is not None:
+            # A name match implies a match of the whole document, so the GIN index on the
+            # whole document still narrows the rows first.
+            name_only = search_vector(model.name, None)
+            matches = and_(matches, or_(not_(hidden_text), name_only.op("@@")(query)))
+            rank = case((hidden_text, cast(func.ts_rank(name_only, query), Float)), else_=rank)
         statement = select(literal(kind).label("kind"), model.id, model.name).where(
             model.organization_id == organization_id
         )

@@ -6,7 +6,7 @@ import uuid
 
 import neo4j
 
-from tests.conftest import GraphQLClient, cypher
+from tests.conftest import GraphQLClient, MakeMember, cypher
 from tests.test_entities import create
 from tests.test_lineage_bounds import job_event, post_batch
 
@@ -120,3 +120,43 @@ async def test_entities_describe_datasets_in_one_graph(
     # and an unknown dataset is refused, naming the field
     bad = await client.execute(DESCRIBE, {"input": {**link, "datasetId": entity["id"]}})
     assert bad["errors"][0]["extensions"]["field"] == "datasetId"
+
+
+async def test_masked_descriptions_are_not_searchable_without_read_sensitive(
+    client: GraphQLClient, member: MakeMember
+) -> None:
+    # given an entity and a dataset tagged pii whose descriptions hold a unique word,
+    # and a dataset whose only sensitive part is a column tagged pii
+    word = f"secretword{uuid.uuid4().hex[:8]}"
+    name = f"patients{uuid.uuid4().hex[:6]}"
+    await create(client, name=name, description=f"holds {word}", tags=["pii"])
+    namespace = f"postgres://{uuid.uuid4().hex[:8]}:5432"
+    await client.data(
+        UPSERT,
+        {"input": {"namespace": namespace, "name": "visits", "description": f"{word} here"}},
+    )
+    await client.data(
+        UPSERT,
+        {
+            "input": {
+                "namespace": namespace,
+                "name": "claims",
+                "description": f"{word} again",
+                "fields": [{"name": "ssn", "type": "text", "tags": ["pii"]}],
+            }
+        },
+    )
+    viewer = await member("viewer")
+
+    # when a viewer searches for the word, then only the dataset without pii is found
+    seen = await viewer.client.data(SEARCH, {"text": word})
+    assert [e["node"]["name"] for e in seen["search"]["edges"]] == ["visits"]
+    # and the entity is still found by its name, with its description masked
+    by_name = await viewer.client.data(SEARCH, {"text": name})
+    assert [e["node"]["name"] for e in by_name["search"]["edges"]] == [name]
+
+    # when an admin (who may read sensitive fields) searches, then all three are found
+    everything = await client.data(SEARCH, {"text": word})
+    assert sorted(e["node"]["name"] for e in everything["search"]["edges"]) == sorted(
+        [name, "visits", "claims"]
+    )

@@ -65,6 +65,10 @@ class SearchQueries:
                 "dataset": access.visible_clause(DATASET_COLUMNS),
                 "job": access.visible_clause(JOB_COLUMNS),
             },
+            masked={
+                "entity": access.masked_clause(ENTITY_COLUMNS),
+                "dataset": access.masked_clause(DATASET_COLUMNS),
+            },
         )
         nodes = await load_hits(info, hits)
         edges = [
