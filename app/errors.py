@@ -109,6 +109,14 @@ def as_unavailable(exc: BaseException) -> Unavailable | None:
     backend = unavailable_backend(exc)
     if backend is None:
         return None
+    if isinstance(exc, sqlalchemy.exc.TimeoutError):
+        # The pool had no free connection in time: Postgres is up, this process is at
+        # capacity. Say so, so that clients back off and operators add capacity.
+        return Unavailable(
+            "The service is at capacity (every database connection is busy); retry shortly.",
+            backend=backend,
+            reason="AT_CAPACITY",
+        )
     return Unavailable(
         f"The {backend} backend is unavailable; retry shortly.",
         backend=backend,

@@ -198,3 +198,20 @@ async def test_logs_never_contain_tokens(client: GraphQLClient, server: Server) 
     await client.execute("{ entities(first: 1) { totalCount } }", Authorization=f"Bearer {secret}")
     await client.http.get(f"/graphql?query={{__typename}}&token={secret}")
     assert secret not in server.log()
+
+
+def test_an_exhausted_connection_pool_is_reported_as_capacity_not_an_outage() -> None:
+    import sqlalchemy.exc
+
+    from app.errors import as_unavailable
+
+    # when no pooled connection frees up in time (Postgres itself is fine)
+    error = as_unavailable(sqlalchemy.exc.TimeoutError("QueuePool limit reached"))
+    # then callers get UNAVAILABLE that says the service is busy, not that Postgres is down
+    assert error is not None
+    assert error.extensions == {
+        "code": "UNAVAILABLE",
+        "backend": "postgres",
+        "reason": "AT_CAPACITY",
+    }
+    assert "at capacity" in error.message
