@@ -17,6 +17,7 @@ import asyncio
 import json
 import random
 import statistics
+import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -31,7 +32,7 @@ import neo4j
 from app.settings import Settings
 from bench.common import login
 from bench.generate import BENCH_PASSWORD, bench_email
-from bench.load import Results, one_request, percentile, run_for, watch_memory
+from bench.load import percentile, watch_memory
 from graph.lineage import (
     LineageDirection,
     LineageKey,
@@ -260,64 +261,60 @@ async def one_client(
 Maker = Callable[[], tuple[str, dict[str, Any]]]
 
 
-async def closed_loop(
-    url: str, headers: dict[str, str], clients: int, duration: float, makers: dict[str, Maker]
-) -> tuple[Results, float]:
-    results = Results()
-    rng = random.Random(3)
-    limits = httpx.Limits(max_connections=clients)
-    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits, headers=headers) as http:
-        names = list(makers)
-
-        async def once() -> None:
-            name = rng.choice(names)
-            await one_request(http, name, makers[name](), results)
-
-        started = time.perf_counter()
-        await asyncio.gather(*(run_for(duration, once) for _ in range(clients)))
-        elapsed = time.perf_counter() - started
-    return results, elapsed
-
-
-async def users(
+async def node_load(
     url: str,
     headers: dict[str, str],
-    count: int,
-    think: float,
+    requests: dict[str, list[str]],
+    *,
+    clients: int = 0,
+    users: int = 0,
+    think: float = 3.0,
     duration: float,
-    makers: dict[str, Maker],
-) -> tuple[Results, float]:
-    """`count` users, each pausing a random think time (mean `think` s) between requests."""
-    results = Results()
-    rng = random.Random(4)
-    limits = httpx.Limits(max_connections=count)
-    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits, headers=headers) as http:
-        names = list(makers)
+) -> dict[str, Any]:
+    """Run bench/load.mjs (closed-loop clients, or users with think time) and return its
+    figures: throughput, errors, and p50/p95/p99/mean per scenario."""
+    spec = {
+        "url": f"{url}/graphql",
+        "headers": headers,
+        "mode": "users" if users else "closed",
+        "clients": clients,
+        "users": users,
+        "think": think,
+        "duration": duration,
+        "timeout": 30,
+        "requests": requests,
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as file:
+        json.dump(spec, file)
+        file.flush()
+        process = await asyncio.create_subprocess_exec(
+            "node",
+            str(Path(__file__).parent / "load.mjs"),
+            file.name,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await process.communicate()
+    if process.returncode != 0:
+        raise SystemExit(f"bench/load.mjs failed with exit code {process.returncode}")
+    result: dict[str, Any] = json.loads(out)
+    return result
 
-        async def user() -> None:
-            await asyncio.sleep(rng.uniform(0, think))
-            deadline = time.perf_counter() + duration
-            while time.perf_counter() < deadline:
-                name = rng.choice(names)
-                await one_request(http, name, makers[name](), results)
-                await asyncio.sleep(rng.expovariate(1 / think))
 
-        started = time.perf_counter()
-        await asyncio.gather(*(user() for _ in range(count)))
-        elapsed = time.perf_counter() - started
-    return results, elapsed
+def bodies(maker: Maker, count: int) -> list[str]:
+    return [json.dumps({"query": q, "variables": v}) for q, v in (maker() for _ in range(count))]
 
 
-def report(label: str, results: Results, elapsed: float) -> dict[str, Any]:
-    total = sum(len(v) for v in results.latencies.values())
-    errors = sum(results.errors.values())
-    print(f"{label}: {total / elapsed:,.1f} requests/s, {errors} errors")
-    out: dict[str, Any] = {"throughput": total / elapsed, "errors": errors}
-    for name, values in sorted(results.latencies.items()):
-        stats = Stats.of(values)
-        print(stats.line(name))
-        out[name] = vars(stats)
-    return out
+def report(label: str, result: dict[str, Any]) -> dict[str, Any]:
+    print(f"{label}: {result['throughput']:,.1f} requests/s, {result['errors']} errors")
+    for name, stats in sorted(result["scenarios"].items()):
+        if stats["count"]:
+            print(
+                f"  {name:<44} n={stats['count']:>5}  p50 {stats['p50']:7.1f} ms  "
+                f"p95 {stats['p95']:7.1f} ms  p99 {stats['p99']:7.1f} ms"
+            )
+    for sample in result.get("errorSamples", []):
+        print(f"  error: {sample}")
+    return result
 
 
 # --- the Neo4j GraphQL Library -----------------------------------------------------------
@@ -408,49 +405,53 @@ async def main() -> None:
             }
     if "load" not in args.skip:
         for name in ("lookup", "page"):
-            results, elapsed = await closed_loop(
-                args.url, headers, args.clients, args.duration, {name: ours[name]}
-            )
-            figures[f"{name}_{args.clients}_clients"] = report(
+            mine = report(
                 f"{name}, {args.clients} closed-loop clients, {args.duration:.0f}s, this service",
-                results,
-                elapsed,
+                await node_load(
+                    args.url,
+                    headers,
+                    {name: bodies(ours[name], 500)},
+                    clients=args.clients,
+                    duration=args.duration,
+                ),
             )
+            figures[f"{name}_{args.clients}_clients"] = mine
             if theirs:
-                url = args.neo4j_graphql.removesuffix("/graphql")
-                results, elapsed = await closed_loop(
-                    url, {}, args.clients, args.duration, {name: theirs[name]}
-                )
-                figures[f"{name}_{args.clients}_clients_neo4j_graphql"] = report(
+                other = report(
                     f"{name}, {args.clients} closed-loop clients, {args.duration:.0f}s, "
                     "@neo4j/graphql",
-                    results,
-                    elapsed,
+                    await node_load(
+                        args.neo4j_graphql.removesuffix("/graphql"),
+                        {},
+                        {name: bodies(theirs[name], 500)},
+                        clients=args.clients,
+                        duration=args.duration,
+                    ),
                 )
-                mine = figures[f"{name}_{args.clients}_clients"][name]
-                other = figures[f"{name}_{args.clients}_clients_neo4j_graphql"][name]
+                figures[f"{name}_{args.clients}_clients_neo4j_graphql"] = other
+                a, b = mine["scenarios"][name], other["scenarios"][name]
                 print(
-                    f"  {name}: ours/theirs p50 {mine['p50'] / other['p50']:.2f}, "
-                    f"p95 {mine['p95'] / other['p95']:.2f}"
+                    f"  {name}: ours/theirs throughput "
+                    f"{mine['throughput'] / other['throughput']:.2f}, "
+                    f"p50 {a['p50'] / b['p50']:.2f}, p95 {a['p95'] / b['p95']:.2f}"
                 )
     if "users" not in args.skip:
         lineage: Maker = lambda: (  # noqa: E731 - one more scenario beside the two above
             LINEAGE % "downstream",
             {"id": to_global_id("Dataset", rng.choice(picked.datasets)), "depth": 3, "limit": 10},
         )
-        results, elapsed = await users(
-            args.url,
-            headers,
-            args.users,
-            args.think,
-            args.user_duration,
-            ours | {"lineage3": lineage},
-        )
+        scenarios = ours | {"lineage3": lineage}
         figures["users"] = report(
             f"{args.users} users, think time {args.think:.0f}s, {args.user_duration:.0f}s, "
             "mixed reads",
-            results,
-            elapsed,
+            await node_load(
+                args.url,
+                headers,
+                {name: bodies(make, 500) for name, make in scenarios.items()},
+                users=args.users,
+                think=args.think,
+                duration=args.user_duration,
+            ),
         )
     stop.set()
     await watcher
