@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import random
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,41 +66,52 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=5_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--parallel", type=int, default=1, help="batches in flight at once")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     namespace = f"ingest://{uuid.UUID(int=rng.getrandbits(128)).hex[:12]}"
     token = login(args.url, bench_email(args.org), BENCH_PASSWORD)
     headers = {"Authorization": f"Bearer {token}"}
     made: list[str] = ["seed_a", "seed_b"]
+    batches = []
+    for first in range(0, args.events, args.batch):
+        batch = []
+        for index in range(first, min(args.events, first + args.batch)):
+            inputs = sorted({rng.choice(made[-200:]), rng.choice(made)})
+            batch.append(event(str(uuid.uuid4()), index, inputs, namespace))
+        made += [f"t_{i:07d}" for i in range(first, first + len(batch))]
+        batches.append(batch)
     accepted = 0
+    lock = threading.Lock()
     with httpx.Client(base_url=args.url, headers=headers, timeout=300) as http:
         started = time.perf_counter()
-        for first in range(0, args.events, args.batch):
-            batch = []
-            for index in range(first, min(args.events, first + args.batch)):
-                inputs = sorted({rng.choice(made[-200:]), rng.choice(made)})
-                batch.append(event(str(uuid.uuid4()), index, inputs, namespace))
+
+        def send(batch: list[dict[str, Any]]) -> None:
+            nonlocal accepted
             response = http.post("/api/v1/lineage/batch", json=batch)
             response.raise_for_status()
             body = response.json()
-            accepted += body["accepted"] + body["duplicate"]
-            made += [f"t_{i:07d}" for i in range(first, first + len(batch))]
-            rate = accepted / (time.perf_counter() - started)
-            print(f"\r  accepted {accepted:,}/{args.events:,} ({rate:,.0f} events/s)", end="")
+            with lock:
+                accepted += body["accepted"] + body["duplicate"]
+                rate = accepted / (time.perf_counter() - started)
+                print(f"  accepted {accepted:,}/{args.events:,} ({rate:,.0f} events/s)")
+
+        with ThreadPoolExecutor(max_workers=args.parallel) as pool:
+            list(pool.map(send, batches))
         committed = time.perf_counter() - started
-        print()
         pending = None
         while True:
             pending = http.get("/readyz").json()["projection"]["pending"]
             if pending == 0:
                 break
-            print(f"\r  projecting: {pending:,} events pending", end="", flush=True)
-            time.sleep(0.5)
+            print(f"  projecting: {pending:,} outbox events pending", flush=True)
+            time.sleep(2)
         projected = time.perf_counter() - started
     print()
     print(
         f"{accepted:,} of {args.events:,} events accepted in {committed:.1f}s "
-        f"({accepted / committed:,.0f} events/s, batches of {args.batch}); graph caught up after "
+        f"({accepted / committed:,.0f} events/s, batches of {args.batch}, {args.parallel} in "
+        f"flight); graph caught up after "
         f"{projected:.1f}s ({accepted / projected:,.0f} events/s, about "
         f"{accepted * ROWS_PER_EVENT / projected:,.0f} graph rows/s)"
     )
