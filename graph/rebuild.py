@@ -91,8 +91,8 @@ async def rebuild_graph(
             select(text("pg_advisory_lock(:key)")).params(key=outbox.PROJECTOR_LOCK_KEY)
         )
         try:
-            deleted = await graph_entities.delete_everything(graph)
-            progress(f"emptied the graph ({deleted:,} nodes)")
+            gone = await graph_entities.delete_everything(graph)
+            progress(f"emptied the graph ({gone[0]:,} nodes, {gone[1]:,} relationships)")
             async with sessions() as session, session.begin():
                 await session.execute(
                     text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
