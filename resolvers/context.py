@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
+from strawberry.dataloader import DataLoader
 
 from app import policies
 from app.access import AccessControl
@@ -51,7 +52,25 @@ class Context:
     def refresh_loaders(self) -> None:
         """Fresh loaders and the policies in force now: a subscription gets them per event."""
         self._live = True
+        self.release()
         self.authenticate_as(self.principal)
+
+    def release(self) -> None:
+        """Let go of everything this request loaded, once its result is built.
+
+        A DataLoader refers to itself through its load function, so whatever it cached or
+        batched sits in a reference cycle: without this, every record, traversal and future
+        of a request (about 2,400 objects for the benchmark's page query) waited for the
+        cyclic garbage collector. Cleared here, they are freed as soon as the operation ends.
+        """
+        for bundle in (self._entities, self._datasets, self._lineage, self._policies):
+            if bundle is None:
+                continue
+            for loader in vars(bundle).values():
+                if isinstance(loader, DataLoader):
+                    loader.clear_all()
+                    loader.batch = None
+        self._entities = self._datasets = self._lineage = self._policies = None
 
     async def access(self) -> AccessControl:
         """The caller's policy decisions: the active policies are loaded once per request

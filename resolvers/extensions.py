@@ -55,6 +55,19 @@ class ErrorCodes(SchemaExtension):
                 errors[:] = [translate_error(error) for error in errors]
 
 
+class ReleaseLoaders(SchemaExtension):
+    """Frees the request's DataLoader caches when the operation is over (see
+    `Context.release`)."""
+
+    def on_operation(self) -> Iterator[None]:
+        try:
+            yield
+        finally:
+            release = getattr(self.execution_context.context, "release", None)
+            if release is not None:
+                release()
+
+
 class RoundTripReporter(SchemaExtension):
     """Adds `extensions.roundTrips` ({postgres, neo4j}) to every response when enabled."""
 
