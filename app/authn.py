@@ -27,14 +27,21 @@ def bearer_token(value: Any) -> str | None:
 
 
 async def authenticate(state: AppState, token: str) -> Scope:
+    return (await authenticate_credential(state, token))[0]
+
+
+async def authenticate_credential(state: AppState, token: str) -> tuple[Scope, float | None]:
+    """The principal, and when its credential expires (epoch seconds; None for an API key,
+    which lasts until it is revoked)."""
     if token.startswith(API_KEY_PREFIX):
-        return await api_key_scope(state.sessions, token)
+        return await api_key_scope(state.sessions, token), None
     claims = state.tokens.decode(token)
     await state.revocations.check(claims)
-    return Scope(
+    scope = Scope(
         organization_id=claims.organization_id,
         actor=f"user:{claims.user_id}",
         role=claims.role,
         user_id=claims.user_id,
         token_family=claims.family,
     )
+    return scope, claims.expires_at

@@ -25,7 +25,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types import ExecutionResult
 
 from app.audit_feed import AuditFeed
-from app.authn import authenticate, bearer_token
+from app.authn import authenticate_credential, bearer_token
 from app.db import create_engine, create_session_factory
 from app.errors import NexusError, as_unavailable
 from app.live import LiveChannel
@@ -73,7 +73,10 @@ class GraphQLApp(GraphQL[Context, None]):
         try:
             token = bearer_token(request.headers.get("authorization"))
             if token is not None:
-                context.authenticate_as(await authenticate(state, token))
+                principal, expires_at = await authenticate_credential(state, token)
+                context.authenticate_as(principal)
+                if isinstance(request, WebSocket):
+                    context.hold_credential(token, expires_at)
                 await context.access()
         except NexusError as exc:
             # Reported by the first field that needs a caller; `login` still works.
@@ -87,13 +90,16 @@ class GraphQLApp(GraphQL[Context, None]):
         return context
 
     async def on_ws_connect(self, context: Context) -> Any:
-        """WebSockets authenticate once, from `connection_init` (or the upgrade's header)."""
+        """WebSockets authenticate from `connection_init` (or the upgrade's header); the
+        credential is checked again while the connection lives (`Context.check_credential`)."""
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         raw = params.get("Authorization") or params.get("authorization") or params.get("token")
         try:
             token = bearer_token(raw)
             if token is not None:
-                context.authenticate_as(await authenticate(context.state, token))
+                principal, expires_at = await authenticate_credential(context.state, token)
+                context.authenticate_as(principal)
+                context.hold_credential(token, expires_at)
         except NexusError as exc:
             raise ConnectionRejectionError({"message": exc.message, **exc.extensions}) from exc
         if context.principal is None:

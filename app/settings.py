@@ -95,6 +95,12 @@ class Settings(BaseSettings):
         description="Undelivered events a subscriber may fall behind by before it is cut off.",
     )
     ws_keepalive_interval: float = Field(default=15.0, gt=0)
+    ws_credential_recheck_interval: float = Field(
+        default=30.0,
+        ge=0,
+        description="Seconds between checks that a WebSocket's token or API key has not been "
+        "revoked (its expiry is checked before every event).",
+    )
     openlineage_max_bytes: int = Field(
         default=5 * 1024 * 1024,
         ge=1_024,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,7 +12,8 @@ from strawberry.dataloader import DataLoader
 
 from app import policies
 from app.access import AccessControl
-from app.errors import NexusError, Unauthenticated
+from app.authn import authenticate_credential
+from app.errors import NexusError, Unauthenticated, as_unavailable
 from app.scope import Scope
 from app.state import AppState
 from resolvers.datasets.loaders import DatasetLoaders
@@ -35,6 +38,11 @@ class Context:
     _policies: PolicyLoaders | None = field(default=None, init=False)
     # Set for subscriptions: policy rules come from the process's shared, invalidated cache.
     _live: bool = field(default=False, init=False)
+    # A WebSocket's credential, kept to check it again while the connection lives: its
+    # expiry (None for API keys) before every event, revocation at most every interval.
+    credential: str | None = None
+    credential_expires_at: float | None = None
+    _credential_checked_at: float = field(default=0.0, init=False)
 
     def __post_init__(self) -> None:
         self.authenticate_as(self.principal)
@@ -48,6 +56,38 @@ class Context:
         self._entities = None
         self._datasets = None
         self._lineage = None
+
+    def hold_credential(self, token: str, expires_at: float | None) -> None:
+        self.credential, self.credential_expires_at = token, expires_at
+        self._credential_checked_at = time.monotonic()
+
+    async def check_credential(self) -> None:
+        """Raise UNAUTHENTICATED once the connection's credential has expired or has been
+        revoked (logout, a revoked API key). A backend that cannot answer the revocation
+        check does not end the connection: the check runs again with the next event."""
+        if self.credential is None:
+            return
+        if self.credential_expires_at is not None and time.time() >= self.credential_expires_at:
+            raise Unauthenticated(
+                "The access token has expired: reconnect with a fresh one, then catch up "
+                "with changes(since:)."
+            )
+        interval = self.state.settings.ws_credential_recheck_interval
+        if time.monotonic() - self._credential_checked_at < interval:
+            return
+        try:
+            await authenticate_credential(self.state, self.credential)
+        except Unauthenticated:
+            raise
+        except NexusError as exc:
+            log.warning("credential recheck skipped: %s", exc.message)
+            return
+        except Exception as exc:
+            if as_unavailable(exc) is None:
+                raise
+            log.warning("credential recheck skipped: a backend is unavailable")
+            return
+        self._credential_checked_at = time.monotonic()
 
     def refresh_loaders(self) -> None:
         """Fresh loaders and the policies in force now: a subscription gets them per event."""
@@ -128,3 +168,5 @@ class Context:
 
 
 Info = strawberry.Info[Context, None]
+
+log = logging.getLogger(__name__)

@@ -7,6 +7,7 @@ import asyncio
 import base64
 import json
 import re
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -14,6 +15,7 @@ import pytest
 import websockets
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from websockets.frames import Close
 
 from tests.conftest import (
     GraphQLClient,
@@ -24,6 +26,7 @@ from tests.conftest import (
     stop_server,
 )
 from tests.live_client import LiveClient, live_client, ws_url
+from tests.test_auth import forged
 from tests.test_entities import UPDATE, create, unique
 from tests.test_relationships import RELATE
 
@@ -52,6 +55,7 @@ def replica(fresh_databases: None, tmp_path_factory: pytest.TempPathFactory) -> 
         tmp_path_factory.mktemp("replica") / "server.log",
         NEXUS_SUBSCRIBER_QUEUE_SIZE="3",
         NEXUS_WS_KEEPALIVE_INTERVAL="0.5",
+        NEXUS_WS_CREDENTIAL_RECHECK_INTERVAL="0.5",
     )
     yield srv
     stop_server(srv)
@@ -184,6 +188,62 @@ async def test_slow_consumer_is_disconnected_with_a_clear_reason(
     assert closed.value.rcvd.code == 1013
     assert "slow consumer" in closed.value.rcvd.reason
     assert "disconnecting a slow subscriber" in replica.log()
+
+
+async def test_a_subscription_is_closed_once_its_token_expires(
+    client: GraphQLClient, server: Server
+) -> None:
+    # given a viewer whose access token expires in 3 s, watching an entity
+    watched = await create(client, name=unique("expiring"), kind="robot")
+    expires = int(time.time()) + 3
+    async with live_client(server.url, forged({"role": "viewer", "exp": expires})) as live:
+        await live.subscribe(ENTITY_CHANGED, {"id": watched["id"]})
+        await asyncio.sleep(0.3)
+        # when the entity changes while the token is valid, then again after it expired
+        before = await client.data(UPDATE, {"input": {"id": watched["id"], "name": "in-time"}})
+        assert (await live.event())["data"]["entityChanged"]["seq"] == before["updateEntity"]["seq"]
+        await asyncio.sleep(expires - time.time() + 0.5)
+        await client.data(UPDATE, {"input": {"id": watched["id"], "name": "too-late"}})
+        # then the second change is not delivered: the connection closes saying why
+        delivered, closed = await _messages_until_closed(live)
+    assert not [m for m in delivered if "too-late" in json.dumps(m)]
+    assert closed.code == 4401
+    assert "expired" in closed.reason
+
+
+async def test_a_subscription_is_closed_once_its_session_is_logged_out(
+    client: GraphQLClient, replica: Server, member: MakeMember
+) -> None:
+    # given a viewer's subscription on the replica (which rechecks revocation every 0.5 s)
+    viewer = await member("viewer")
+    watched = await create(client, name=unique("revoked"), kind="robot")
+    async with live_client(replica.url, viewer.tokens["accessToken"]) as live:
+        await live.subscribe(ENTITY_CHANGED, {"id": watched["id"]})
+        await asyncio.sleep(0.3)
+        before = await client.data(UPDATE, {"input": {"id": watched["id"], "name": "in-session"}})
+        assert (await live.event())["data"]["entityChanged"]["seq"] == before["updateEntity"]["seq"]
+        # when the viewer logs out (on the other server) and the entity changes again
+        assert (await viewer.client.data("mutation { logout }"))["logout"] is True
+        await asyncio.sleep(0.6)
+        await client.data(UPDATE, {"input": {"id": watched["id"], "name": "after-logout"}})
+        # then the change is not delivered on the logged-out session's connection
+        delivered, closed = await _messages_until_closed(live)
+    assert not [m for m in delivered if "after-logout" in json.dumps(m)]
+    assert closed.code == 4401
+    assert "revoked" in closed.reason
+
+
+async def _messages_until_closed(live: LiveClient) -> tuple[list[dict[str, object]], Close]:
+    """Every message until the server closes the connection, and its close frame."""
+    delivered: list[dict[str, object]] = []
+    while True:
+        try:
+            delivered.append(await live.message(within=20))
+        except websockets.ConnectionClosed as closed:
+            frame = closed.rcvd
+            break
+    assert frame is not None, "closed without a close frame"
+    return delivered, frame
 
 
 async def _read_until_closed(live: LiveClient) -> None:
