@@ -436,6 +436,19 @@ def check_dataset_access(access: AccessControl | None, dataset: Dataset, action:
         raise Forbidden(f"A policy does not let you {action} this dataset.", id=str(dataset.id))
 
 
+def check_dataset_result(access: AccessControl | None, dataset: Dataset) -> None:
+    """A write must also be allowed on what it produces: no creating a dataset where a
+    policy forbids writes, and no tagging one into a policy's denial."""
+    if access is None:
+        return
+    if not access.allows("write", dataset_resource(dataset)):
+        raise Forbidden(
+            "A policy does not let you write a dataset with this namespace and these tags.",
+            namespace=dataset.namespace,
+            tags=list(dataset.tags),
+        )
+
+
 def glob_to_like(pattern: str) -> str:
     escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return escaped.replace("*", "%").replace("?", "_")

@@ -292,6 +292,60 @@ async def test_policies_refuse_dataset_writes_and_nothing_changes(
     }
 
 
+async def test_policies_refuse_creating_or_tagging_a_dataset_into_a_denial(
+    client: GraphQLClient, member: MakeMember
+) -> None:
+    # given a policy that denies editors writes to one namespace and to one tag
+    ns = f"postgres://{unique('accn')}:5432"
+    tag = unique("locked")
+    await create_active(
+        client,
+        member,
+        {
+            "name": unique("no-writes"),
+            "effect": "DENY",
+            "actions": ["write"],
+            "subjects": {"roles": ["editor"]},
+            "resources": {"kinds": ["dataset"], "namespacePattern": ns},
+        },
+    )
+    await create_active(
+        client,
+        member,
+        {
+            "name": unique("no-tag"),
+            "effect": "DENY",
+            "actions": ["write"],
+            "subjects": {"roles": ["editor"]},
+            "resources": {"kinds": ["dataset"], "tags": [tag]},
+        },
+    )
+    editor = await member("editor")
+    elsewhere = f"postgres://{unique('free')}:5432"
+    own = await editor.client.data(UPSERT, {"input": {"namespace": elsewhere, "name": "mine"}})
+
+    # when the editor creates a dataset in the namespace, and tags their own one
+    created = await editor.client.execute(UPSERT, {"input": {"namespace": ns, "name": "new"}})
+    tagged = await editor.client.execute(
+        UPSERT, {"input": {"namespace": elsewhere, "name": "mine", "tags": [tag]}}
+    )
+
+    # then both are FORBIDDEN, saying what to change, and nothing was written
+    assert code(created) == "FORBIDDEN"
+    assert "namespace and these tags" in created["errors"][0]["message"]
+    assert code(tagged) == "FORBIDDEN"
+    missing = await client.execute(DATASET_BY_NAME, {"ns": ns, "name": "new"})
+    assert code(missing) == "NOT_FOUND"
+    own_id = own["upsertDataset"]["dataset"]["id"]
+    assert (await client.data(TAGS, {"id": own_id}))["dataset"]["tags"] == []
+    # and an admin, whom the policies do not name, still may
+    admin_made = await client.data(UPSERT, {"input": {"namespace": ns, "name": "new"}})
+    assert admin_made["upsertDataset"]["dataset"]["id"]
+
+
+TAGS = "query($id: ID!) { dataset(id: $id) { tags } }"
+
+
 GOVERNED_BY = """
 query($id: ID!) {
   dataset(id: $id) { governedBy { policyId name effect actions reason } }

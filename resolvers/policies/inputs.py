@@ -18,7 +18,9 @@ class PolicySubjectsInput:
 
 @strawberry.input(description="Which resources it covers; every selector given must match.")
 class PolicyResourcesInput:
-    kinds: list[str] = strawberry.field(default_factory=list, description="Today: entity.")
+    kinds: list[str] = strawberry.field(
+        default_factory=list, description="entity, dataset or job; empty: all of them."
+    )
     namespace_pattern: str | None = strawberry.field(
         default=None,
         description="Glob over the namespace (for entities, their kind), e.g. `serv*`.",
