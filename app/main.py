@@ -195,10 +195,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return AccessLog(app)  # type: ignore[return-value]
 
 
-# Collect the youngest generation every 10,000 net allocations instead of 700: a request
+# Collect the youngest generation every 3,000 net allocations instead of 700: a request
 # allocates thousands of short-lived objects, and at 700 most of them were scanned (and
-# promoted) while still in use.
-GC_THRESHOLDS = (10_000, 10, 10)
+# promoted) while still in use. 10,000 was no faster and held 33 MB more at peak under
+# overload (docs/benchmarks.md).
+GC_THRESHOLDS = (3_000, 10, 10)
 
 
 def _tune_garbage_collector() -> None:
@@ -208,7 +209,8 @@ def _tune_garbage_collector() -> None:
     reach: it never becomes garbage, yet every full collection walked all of it. Measured on
     the benchmark machine over 300 page and lineage queries, garbage collection took 4.1 s
     with the defaults (full passes of 170-250 ms every ~20 requests), 1.3 s with start-up
-    objects frozen, and 0.2 s frozen and with these thresholds (docs/benchmarks.md).
+    objects frozen, and 0.2 s frozen and with a young generation of 10,000 (see
+    GC_THRESHOLDS and docs/benchmarks.md).
     """
     gc.collect()
     gc.freeze()
