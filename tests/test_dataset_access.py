@@ -12,6 +12,7 @@ from typing import Any
 import websockets
 
 from tests.conftest import GraphQLClient, MakeMember, Server
+from tests.lineage_events import emit, new_warehouse
 from tests.test_entities import unique
 from tests.test_live_lineage import dataset_id, job_event, send
 from tests.test_policies import CREATE_POLICY, EXPLAIN, SUBSCRIBE, activate, code, stewards
@@ -344,6 +345,87 @@ async def test_policies_refuse_creating_or_tagging_a_dataset_into_a_denial(
 
 
 TAGS = "query($id: ID!) { dataset(id: $id) { tags } }"
+
+COLUMN_UPSTREAM = """
+query($id: ID!) {
+  dataset(id: $id) {
+    field(name: "total") {
+      upstream(depth: 3) {
+        partial partialReasons
+        nodes { distance field { name restricted type dataset { name } } }
+        edges { source { name restricted } target { name restricted } transformation }
+      }
+    }
+  }
+}
+"""
+
+
+async def test_column_lineage_through_a_hidden_dataset_shows_placeholders(
+    client: GraphQLClient, member: MakeMember
+) -> None:
+    # given the warehouse's column lineage dash.total <- mart.total <- stg.amount <- raw.amount,
+    # and mart.revenue tagged with a tag viewers may not read
+    wh = new_warehouse("colacc")
+    await emit(client, wh.events())
+    tag = unique("hidden-mart")
+    await client.data(
+        UPSERT, {"input": {"namespace": wh.namespace, "name": "mart.revenue", "tags": [tag]}}
+    )
+    await create_active(
+        client,
+        member,
+        {
+            "name": unique("hide-mart"),
+            "effect": "DENY",
+            "actions": ["read"],
+            "subjects": {"roles": ["viewer"]},
+            "resources": {"kinds": ["dataset"], "tags": [tag]},
+        },
+    )
+    viewer = await member("viewer")
+    dash = await dataset_id(client, wh.namespace, "dash.revenue")
+
+    # when the viewer follows the dashboard's total upstream
+    seen = (await viewer.client.data(COLUMN_UPSTREAM, {"id": dash}))["dataset"]["field"]
+    columns = seen["upstream"]
+
+    # then the hidden dataset's column is a placeholder, and the result says it is partial
+    assert columns["partial"] is True
+    assert "RESTRICTED" in columns["partialReasons"]
+    assert [(n["distance"], n["field"]) for n in columns["nodes"]] == [
+        (1, {"name": "restricted-1", "restricted": True, "type": None, "dataset": None}),
+        (
+            2,
+            {
+                "name": "amount",
+                "restricted": False,
+                "type": "string",
+                "dataset": {"name": "stg.orders"},
+            },
+        ),
+        (
+            3,
+            {
+                "name": "amount",
+                "restricted": False,
+                "type": "string",
+                "dataset": {"name": "raw.orders"},
+            },
+        ),
+    ]
+    # and the edges keep their shape without naming the hidden column
+    assert sorted(
+        (e["source"]["name"], e["target"]["name"], e["transformation"]) for e in columns["edges"]
+    ) == [
+        ("amount", "amount", "DIRECT/IDENTITY"),
+        ("amount", "restricted-1", "DIRECT/AGGREGATION"),
+        ("restricted-1", "total", "DIRECT/IDENTITY"),
+    ]
+    # while the admin, whom the policy does not name, sees the column
+    full = (await client.data(COLUMN_UPSTREAM, {"id": dash}))["dataset"]["field"]["upstream"]
+    assert full["nodes"][0]["field"]["name"] == "total"
+    assert full["nodes"][0]["field"]["dataset"] == {"name": "mart.revenue"}
 
 
 GOVERNED_BY = """

@@ -13,6 +13,7 @@ from strawberry.scalars import JSON
 from app import models
 from app.access import dataset_resource
 from app.datasets import field_id
+from app.errors import NotFound
 from resolvers.context import Info
 from resolvers.node import Node, to_global_id
 
@@ -30,6 +31,12 @@ class DatasetField:
     type: str | None
     description: str | None
     tags: list[str] = strawberry.field(description="e.g. `pii`.")
+    restricted: bool = strawberry.field(
+        default=False,
+        description="True for a column of a dataset hidden from you, reached by column "
+        "lineage: a placeholder whose name is withheld (`name` is `restricted-<n>`, numbered "
+        "within the result) and whose `dataset` is null.",
+    )
 
     @classmethod
     def from_schema(cls, dataset_id: uuid.UUID, item: dict[str, Any]) -> DatasetField:
@@ -39,6 +46,17 @@ class DatasetField:
             type=item.get("type"),
             description=item.get("description"),
             tags=list(item.get("tags") or []),
+        )
+
+    @classmethod
+    def placeholder(cls, dataset_id: uuid.UUID, number: int) -> DatasetField:
+        return cls(
+            dataset_id=dataset_id,
+            name=f"restricted-{number}",
+            type=None,
+            description=None,
+            tags=[],
+            restricted=True,
         )
 
     @strawberry.field
@@ -54,8 +72,7 @@ class DatasetField:
     ) -> Annotated[ColumnLineage, strawberry.lazy(LINEAGE_TYPES)]:
         from resolvers.lineage.types import column_lineage
 
-        root = field_id(self.dataset_id, self.name)
-        return await column_lineage(info, root, "UPSTREAM", depth, per_hop_limit)
+        return await column_lineage(info, self._root(), "UPSTREAM", depth, per_hop_limit)
 
     @strawberry.field(description="Columns computed from this column, hop by hop.")
     async def downstream(
@@ -63,8 +80,12 @@ class DatasetField:
     ) -> Annotated[ColumnLineage, strawberry.lazy(LINEAGE_TYPES)]:
         from resolvers.lineage.types import column_lineage
 
-        root = field_id(self.dataset_id, self.name)
-        return await column_lineage(info, root, "DOWNSTREAM", depth, per_hop_limit)
+        return await column_lineage(info, self._root(), "DOWNSTREAM", depth, per_hop_limit)
+
+    def _root(self) -> str:
+        if self.restricted:
+            raise NotFound("This column belongs to a dataset hidden from you.")
+        return field_id(self.dataset_id, self.name)
 
 
 @strawberry.type(description="One version of a dataset's schema.")

@@ -326,11 +326,18 @@ async def column_lineage(
 
 
 async def _fields(info: Info, ids: list[str]) -> list[DatasetField]:
-    """Columns by graph id (`<dataset uuid>:<name>`), described by their dataset's schema."""
+    """Columns by graph id (`<dataset uuid>:<name>`), described by their dataset's schema.
+    A column of a dataset hidden from the caller becomes a numbered placeholder: the edges
+    keep their shape, and the column's name is not shown."""
     keys = [(uuid.UUID(raw.partition(":")[0]), raw.partition(":")[2]) for raw in ids]
     records = await info.context.datasets.dataset_by_id.load_many([k[0] for k in keys])
     fields: list[DatasetField] = []
+    hidden = 0
     for (dataset_id, name), record in zip(keys, records, strict=True):
-        schema = [f for f in (record.fields if record else []) if f["name"] == name]
+        if record is None:
+            hidden += 1
+            fields.append(DatasetField.placeholder(dataset_id, hidden))
+            continue
+        schema = [f for f in record.fields if f["name"] == name]
         fields.append(DatasetField.from_schema(dataset_id, schema[0] if schema else {"name": name}))
     return fields
