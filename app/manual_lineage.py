@@ -11,10 +11,11 @@ from __future__ import annotations
 import uuid
 
 from app import jobs
+from app.access import AccessControl, dataset_resource
 from app.datasets import datasets_by_ids
 from app.db import SessionFactory
 from app.entities import WriteResult
-from app.errors import BadUserInput, NotFound
+from app.errors import BadUserInput, Forbidden, NotFound
 from app.models import Job
 from app.scope import Scope
 
@@ -32,8 +33,13 @@ async def record_lineage(
     source_id: uuid.UUID,
     target_id: uuid.UUID,
     remove: bool = False,
+    access: AccessControl | None = None,
 ) -> WriteResult[Job]:
-    """Add (or remove) the manual edge source -> target; seq 0 when nothing changed."""
+    """Add (or remove) the manual edge source -> target; seq 0 when nothing changed.
+
+    The edge changes the target's lineage, so `access` (None for system callers) must let
+    the caller write the target; the source need only be readable. A dataset the caller
+    may not read is reported like one that does not exist."""
     if source_id == target_id:
         raise BadUserInput("A dataset cannot feed itself.", field="targetId")
     async with sessions() as session, session.begin():
@@ -41,8 +47,22 @@ async def record_lineage(
             session, organization_id=scope.organization_id, ids=[source_id, target_id]
         )
         for dataset, field in zip(found, ("sourceId", "targetId"), strict=True):
-            if dataset is None or dataset.deleted_at is not None:
+            if (
+                dataset is None
+                or dataset.deleted_at is not None
+                or (access is not None and not access.allows("read", dataset_resource(dataset)))
+            ):
                 raise BadUserInput(f"{field} does not name an existing dataset.", field=field)
+        target = found[1]
+        if (
+            access is not None
+            and target is not None
+            and not access.allows("write", dataset_resource(target))
+        ):
+            raise Forbidden(
+                "A policy does not let you change the lineage of the target dataset.",
+                id=str(target_id),
+            )
         job, created = await jobs.lock_job_by_name(
             session, scope, MANUAL_NAMESPACE, manual_job_name(source_id, target_id)
         )

@@ -346,6 +346,69 @@ async def test_policies_refuse_creating_or_tagging_a_dataset_into_a_denial(
 
 TAGS = "query($id: ID!) { dataset(id: $id) { tags } }"
 
+RECORD_LINEAGE = """
+mutation($input: RecordLineageInput!) { recordLineage(input: $input) { seq } }
+"""
+MANUAL_DOWNSTREAM = """
+query($id: ID!) { lineage(nodeId: $id, direction: DOWNSTREAM, depth: 1) { edges { manual } } }
+"""
+
+
+async def test_policies_decide_who_may_record_lineage_into_a_dataset(
+    client: GraphQLClient, member: MakeMember
+) -> None:
+    # given three datasets: an open one, one whose writes editors are denied, one they
+    # may not even read
+    ns = f"postgres://{unique('accl')}:5432"
+    locked, secret = unique("locked"), unique("secret")
+    ids = {}
+    for name, tags in (("open", []), ("frozen", [locked]), ("hidden", [secret])):
+        made = await client.data(UPSERT, {"input": {"namespace": ns, "name": name, "tags": tags}})
+        ids[name] = made["upsertDataset"]["dataset"]["id"]
+    for tag, action in ((locked, "write"), (secret, "read")):
+        await create_active(
+            client,
+            member,
+            {
+                "name": unique(f"deny-{action}"),
+                "effect": "DENY",
+                "actions": [action],
+                "subjects": {"roles": ["editor"]},
+                "resources": {"kinds": ["dataset"], "tags": [tag]},
+            },
+        )
+    editor = await member("editor")
+
+    # when the editor records edges into the frozen dataset, from and into the hidden one
+    into_frozen = await editor.client.execute(
+        RECORD_LINEAGE, {"input": {"sourceId": ids["open"], "targetId": ids["frozen"]}}
+    )
+    from_hidden = await editor.client.execute(
+        RECORD_LINEAGE, {"input": {"sourceId": ids["hidden"], "targetId": ids["open"]}}
+    )
+    into_hidden = await editor.client.execute(
+        RECORD_LINEAGE, {"input": {"sourceId": ids["open"], "targetId": ids["hidden"]}}
+    )
+    # and from the frozen dataset into the open one, which only reads the frozen one
+    from_frozen = await editor.client.data(
+        RECORD_LINEAGE, {"input": {"sourceId": ids["frozen"], "targetId": ids["open"]}}
+    )
+
+    # then writing the frozen dataset's lineage is FORBIDDEN, the hidden dataset does not
+    # exist for the editor, and only the last edge was recorded
+    assert code(into_frozen) == "FORBIDDEN"
+    assert code(from_hidden) == "BAD_USER_INPUT"
+    assert from_hidden["errors"][0]["extensions"]["field"] == "sourceId"
+    assert code(into_hidden) == "BAD_USER_INPUT"
+    assert into_hidden["errors"][0]["extensions"]["field"] == "targetId"
+    assert from_frozen["recordLineage"]["seq"] > 0
+    downstream = {
+        name: (await client.data(MANUAL_DOWNSTREAM, {"id": ids[name]}))["lineage"]["edges"]
+        for name in ("open", "hidden", "frozen")
+    }
+    assert downstream == {"open": [], "hidden": [], "frozen": [{"manual": True}]}
+
+
 COLUMN_UPSTREAM = """
 query($id: ID!) {
   dataset(id: $id) {

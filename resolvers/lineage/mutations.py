@@ -40,6 +40,7 @@ class LineageMutations:
             source_id=expect_global_id(input.source_id, "Dataset", field="sourceId"),
             target_id=expect_global_id(input.target_id, "Dataset", field="targetId"),
             remove=input.remove,
+            access=await info.context.access(),
         )
         synced = await state.projector.ensure_projected(
             result.seq, within=state.settings.projection_wait_timeout
