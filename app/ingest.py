@@ -15,7 +15,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import datasets, jobs
+from app.access import AccessControl, Resource, dataset_resource
 from app.db import SessionFactory
+from app.errors import Forbidden
 from app.models import Dataset, OpenLineageEvent
 from app.openlineage import DatasetRef, ParsedEvent
 from app.scope import Scope
@@ -29,8 +31,16 @@ class IngestResult:
 
 
 async def ingest_event(
-    sessions: SessionFactory, *, scope: Scope, event: ParsedEvent, raw: dict[str, Any]
+    sessions: SessionFactory,
+    *,
+    scope: Scope,
+    event: ParsedEvent,
+    raw: dict[str, Any],
+    access: AccessControl | None = None,
 ) -> IngestResult:
+    """Record the raw event and apply it, in one transaction. `access` (None for system
+    callers) must allow writing every dataset the event creates or changes; otherwise
+    FORBIDDEN and nothing, not even the raw event, is kept."""
     async with sessions() as session, session.begin():
         event_id = await session.scalar(
             insert(OpenLineageEvent)
@@ -48,23 +58,33 @@ async def ingest_event(
         )
         if event_id is None:
             return IngestResult(event_id=None, duplicate=True, seq=0)
-        seq = await _apply(session, scope, event)
+        seq = await _apply(session, scope, event, access)
     return IngestResult(event_id=event_id, duplicate=False, seq=seq)
 
 
-async def _apply(session: AsyncSession, scope: Scope, event: ParsedEvent) -> int:
+async def _apply(
+    session: AsyncSession, scope: Scope, event: ParsedEvent, access: AccessControl | None
+) -> int:
     refs = _merged_refs(event)
     # Lock in a fixed order so that concurrent events touching the same datasets never deadlock.
     locked: dict[tuple[str, str], tuple[Dataset, bool, bool]] = {}
     for key in sorted(refs):
         dataset, created = await datasets.lock_dataset_by_name(session, scope, *key)
         locked[key] = (dataset, created, dataset.deleted_at is not None)
+    # What each existing dataset was, for the policies: a write must be allowed on what a
+    # dataset was and on what it becomes.
+    was = {key: dataset_resource(d) for key, (d, created, _) in locked.items() if not created}
     changed: dict[tuple[str, str], dict[str, Any] | None] = {}
     for key, (dataset, created, restored) in locked.items():
         before = None if created else datasets.dataset_snapshot(dataset)
         if _merge_dataset(session, dataset, refs[key], event, locked) or created or restored:
             dataset.deleted_at = None
             changed[key] = before
+    for key in changed:
+        dataset = locked[key][0]
+        for resource in (was.get(key), dataset_resource(dataset)):
+            if resource is not None:
+                _check_write(access, resource, dataset)
     seq = 0
     # Sources of column lineage first: the graph links fields of datasets already projected.
     for key in sorted(changed, key=lambda k: (bool(locked[k][0].column_lineage), k)):
@@ -102,6 +122,16 @@ async def _apply(session: AsyncSession, scope: Scope, event: ParsedEvent) -> int
         )
         seq = await jobs.record_run_change(session, scope, run)
     return seq
+
+
+def _check_write(access: AccessControl | None, resource: Resource, dataset: Dataset) -> None:
+    if access is not None and not access.allows("write", resource):
+        raise Forbidden(
+            f"A policy does not let you write the dataset {dataset.namespace} / {dataset.name}; "
+            "nothing of this event was recorded.",
+            namespace=dataset.namespace,
+            name=dataset.name,
+        )
 
 
 def _merged_refs(event: ParsedEvent) -> dict[tuple[str, str], list[DatasetRef]]:

@@ -17,6 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from app import policies
+from app.access import AccessControl
 from app.audit import record_denial
 from app.authn import authenticate, bearer_token
 from app.errors import BadUserInput, Forbidden, NexusError, Unauthenticated, as_unavailable
@@ -63,6 +65,21 @@ async def authorize(request: Request) -> Scope:
     return scope
 
 
+async def policies_of(request: Request, scope: Scope) -> AccessControl | None:
+    """The caller's policy decisions for dataset writes; none for in-process callers."""
+    if isinstance(getattr(request.state, "scope", None), Scope):
+        return None
+    state: AppState = request.app.state.nexus
+    try:
+        rules = await policies.active_rules(state.sessions, organization_id=scope.organization_id)
+    except Exception as exc:
+        unavailable = as_unavailable(exc)
+        if unavailable is not None:
+            raise unavailable from exc
+        raise
+    return AccessControl(scope=scope, rules=rules)
+
+
 async def lineage_event(request: Request) -> Response:
     state: AppState = request.app.state.nexus
     try:
@@ -70,7 +87,7 @@ async def lineage_event(request: Request) -> Response:
         raw = await _json_body(request, state.settings.openlineage_max_bytes)
         if isinstance(raw, list):
             raise BadUserInput("Send a list of events to /api/v1/lineage/batch.", field=None)
-        result = await _ingest(state, scope, raw)
+        result = await _ingest(state, scope, raw, await policies_of(request, scope))
     except PayloadTooLarge:
         return _too_large(state)
     except NexusError as exc:
@@ -96,6 +113,7 @@ async def lineage_batch(request: Request) -> Response:
                 f"A batch holds at most {state.settings.openlineage_max_batch} events.",
                 field="events",
             )
+        access = await policies_of(request, scope)
     except PayloadTooLarge:
         return _too_large(state)
     except NexusError as exc:
@@ -103,9 +121,15 @@ async def lineage_batch(request: Request) -> Response:
     results: list[dict[str, Any]] = []
     for index, event in enumerate(events):
         try:
-            results.append({"index": index, **await _ingest(state, scope, event)})
+            results.append({"index": index, **await _ingest(state, scope, event, access)})
         except NexusError as exc:
-            status = "invalid" if isinstance(exc, BadUserInput) else "failed"
+            status = (
+                "invalid"
+                if isinstance(exc, BadUserInput)
+                else "denied"
+                if isinstance(exc, Forbidden)
+                else "failed"
+            )
             results.append({"index": index, "status": status, **_error_body(exc)})
         except Exception:
             log.exception("could not ingest an OpenLineage event", extra={"index": index})
@@ -116,15 +140,28 @@ async def lineage_batch(request: Request) -> Response:
     )
     counts = {
         status: sum(1 for r in results if r["status"] == status)
-        for status in ("accepted", "duplicate", "invalid", "failed")
+        for status in ("accepted", "duplicate", "invalid", "denied", "failed")
     }
     return JSONResponse({**counts, "graphSynced": synced, "results": results})
 
 
-async def _ingest(state: AppState, scope: Scope, raw: Any) -> dict[str, Any]:
+async def _ingest(
+    state: AppState, scope: Scope, raw: Any, access: AccessControl | None
+) -> dict[str, Any]:
     event = parse_event(raw)
     try:
-        result = await ingest_event(state.sessions, scope=scope, event=event, raw=raw)
+        result = await ingest_event(
+            state.sessions, scope=scope, event=event, raw=raw, access=access
+        )
+    except Forbidden as exc:
+        await record_denial(
+            state.sessions,
+            scope=scope,
+            action="openlineage.ingest",
+            target_type="dataset",
+            reason={"message": exc.message},
+        )
+        raise
     except Exception as exc:
         unavailable = as_unavailable(exc)
         if unavailable is not None:

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import GraphQLClient, MakeMember, Server
+from tests.test_dataset_access import create_active
 from tests.test_entities import unique
 from tests.test_openlineage import run_event
 
@@ -74,3 +75,54 @@ async def test_a_pipeline_sends_lineage_with_an_editor_api_key(
 def _raw_user_id(global_id: str) -> str:
     decoded = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode()
     return decoded.split(":", 1)[1] if ":" in decoded else global_id
+
+
+async def test_policies_deny_ingest_into_a_dataset_and_the_rest_of_the_batch_lands(
+    client: GraphQLClient, db: AsyncEngine, member: MakeMember
+) -> None:
+    # given a policy that denies editors writes to one namespace
+    denied_ns = f"postgres://{unique('olden')}:5432"
+    open_ns = f"postgres://{unique('olopen')}:5432"
+    await create_active(
+        client,
+        member,
+        {
+            "name": unique("no-ingest"),
+            "effect": "DENY",
+            "actions": ["write"],
+            "subjects": {"roles": ["editor"]},
+            "resources": {"kinds": ["dataset"], "namespacePattern": denied_ns},
+        },
+    )
+    editor = await member("editor")
+
+    # when the editor sends one event into that namespace, then a batch with one of each
+    alone = await editor.client.http.post("/api/v1/lineage", json=run_event(denied_ns))
+    batch = await editor.client.http.post(
+        "/api/v1/lineage/batch", json=[run_event(denied_ns), run_event(open_ns)]
+    )
+
+    # then the lone event is refused with 403, saying which dataset, and nothing is kept
+    assert alone.status_code == 403
+    assert alone.json()["code"] == "FORBIDDEN"
+    assert denied_ns in alone.json()["error"]
+    # and in the batch only the allowed event lands
+    body = batch.json()
+    assert (body["accepted"], body["denied"]) == (1, 1)
+    assert [r["status"] for r in body["results"]] == ["denied", "accepted"]
+    assert await datasets_in(db, denied_ns) == 0
+    assert await datasets_in(db, open_ns) == 2
+    async with db.connect() as conn:
+        kept = await conn.scalar(
+            text("SELECT count(*) FROM openlineage_events WHERE payload::text LIKE :ns"),
+            {"ns": f"%{denied_ns}%"},
+        )
+        denials = await conn.scalar(
+            text(
+                "SELECT count(*) FROM audit_log WHERE action = 'openlineage.ingest' "
+                "AND outcome = 'denied' AND actor = :actor"
+            ),
+            {"actor": f"user:{_raw_user_id(editor.user_id)}"},
+        )
+    assert kept == 0
+    assert denials == 2
