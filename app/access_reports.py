@@ -7,7 +7,9 @@ explanation or a simulation cannot disagree with what the caller really sees.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -29,6 +31,11 @@ from app.models import Dataset, Entity, Job, Membership
 from app.scope import Role, Scope
 
 MAX_SIMULATED_RESOURCES = 5_000
+SIMULATED_KINDS: tuple[tuple[str, Any, Callable[[Any], Resource]], ...] = (
+    ("entity", Entity, entity_resource),
+    ("dataset", Dataset, dataset_resource),
+    ("job", Job, job_resource),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,19 +136,19 @@ async def simulate(
                 )
             )
         )
-        entities = list(
-            await session.scalars(
-                select(Entity)
-                .where(
-                    Entity.organization_id == scope.organization_id,
-                    Entity.deleted_at.is_(None),
-                )
-                .order_by(Entity.id)
-                .limit(MAX_SIMULATED_RESOURCES + 1)
-            )
-        )
-    truncated = len(entities) > MAX_SIMULATED_RESOURCES
-    resources = [entity_resource(e) for e in entities[:MAX_SIMULATED_RESOURCES]]
+        # Every kind the draft can select (all of them when it names none), up to the cap.
+        resources: list[Resource] = []
+        truncated = False
+        for kind, model, as_resource in SIMULATED_KINDS:
+            if draft.kinds and kind not in draft.kinds:
+                continue
+            room = MAX_SIMULATED_RESOURCES - len(resources)
+            query = select(model).where(model.organization_id == scope.organization_id)
+            if hasattr(model, "deleted_at"):  # jobs are never deleted
+                query = query.where(model.deleted_at.is_(None))
+            rows = list(await session.scalars(query.order_by(model.id).limit(room + 1)))
+            truncated = truncated or len(rows) > room
+            resources.extend(as_resource(row) for row in rows[:room])
     changes: list[AccessChange] = []
     for user_id, role in members:
         subject = Subject(role=Role(role), user_id=user_id)

@@ -15,7 +15,15 @@ from tests.conftest import GraphQLClient, MakeMember, Server
 from tests.lineage_events import emit, new_warehouse
 from tests.test_entities import unique
 from tests.test_live_lineage import dataset_id, job_event, send
-from tests.test_policies import CREATE_POLICY, EXPLAIN, SUBSCRIBE, activate, code, stewards
+from tests.test_policies import (
+    CREATE_POLICY,
+    EXPLAIN,
+    SIMULATE,
+    SUBSCRIBE,
+    activate,
+    code,
+    stewards,
+)
 
 UPSERT = """
 mutation($input: UpsertDatasetInput!) { upsertDataset(input: $input) { dataset { id } } }
@@ -546,3 +554,35 @@ async def test_governed_by_lists_the_active_policies_that_cover_a_dataset(
     assert governing[1]["reason"] == f"namespace {ns} matches {ns}"
     # and the plain one only the namespace policy
     assert [p["name"] for p in plain["dataset"]["governedBy"]] == [by_namespace]
+
+
+async def test_simulating_a_dataset_policy_lists_the_datasets_it_would_hide(
+    client: GraphQLClient, member: MakeMember
+) -> None:
+    # given a tagged dataset and another one, and a viewer
+    ns = f"postgres://{unique('accsim')}:5432"
+    tag = unique("to-hide")
+    made = await client.data(UPSERT, {"input": {"namespace": ns, "name": "t", "tags": [tag]}})
+    other = await client.data(UPSERT, {"input": {"namespace": ns, "name": "u"}})
+    viewer = await member("viewer")
+    author, _ = await stewards(member)
+
+    # when a steward simulates denying viewers read on datasets with the tag
+    draft = {
+        "name": unique("sim"),
+        "effect": "DENY",
+        "actions": ["read"],
+        "subjects": {"roles": ["viewer"]},
+        "resources": {"kinds": ["dataset"], "tags": [tag]},
+    }
+    simulated = (await author.client.data(SIMULATE, {"draft": draft}))["simulatePolicy"]
+
+    # then the viewer would lose read on the tagged dataset, and on nothing else
+    lost = {(c["userId"], c["resourceId"], c["action"]) for c in simulated["lost"]}
+    tagged = made["upsertDataset"]["dataset"]["id"]
+    assert (viewer.user_id, tagged, "read") in lost
+    assert {c["resourceId"] for c in simulated["lost"]} == {tagged}
+    untouched = other["upsertDataset"]["dataset"]["id"]
+    assert untouched not in {c["resourceId"] for c in simulated["lost"]}
+    assert simulated["gained"] == []
+    assert simulated["resourcesChecked"] >= 2

@@ -21,6 +21,7 @@ from resolvers.policies.types import (
 )
 
 EXPLAINED_TYPES = ("Entity", "Dataset", "Job")
+TYPE_OF_KIND = {"entity": "Entity", "dataset": "Dataset", "job": "Job"}
 
 
 @strawberry.type
@@ -95,7 +96,7 @@ class PolicyQueries:
             AccessChange(
                 user_id=to_global_id("User", c.user_id),
                 role=c.role,
-                resource_id=to_global_id("Entity", c.resource.id),
+                resource_id=to_global_id(TYPE_OF_KIND[c.resource.kind], c.resource.id),
                 action=c.action,
                 before=c.before,
                 after=c.after,
