@@ -293,7 +293,8 @@ def graph_verify(
     assert isinstance(diff, Differences)
     typer.echo(
         f"checked {diff.checked_entities} entities, {diff.checked_relationships} "
-        f"relationships, {diff.checked_datasets} datasets and {diff.checked_jobs} jobs; "
+        f"relationships, {diff.checked_datasets} datasets, {diff.checked_jobs} jobs and "
+        f"{diff.checked_policies} policies; "
         f"{diff.pending_events} events waiting for projection"
     )
     for label, ids in (
@@ -312,6 +313,9 @@ def graph_verify(
         ("runs missing from the graph", diff.missing_runs),
         ("runs in the graph but not in Postgres", diff.extra_runs),
         ("runs with a stale state in the graph", diff.stale_runs),
+        ("policies missing from the graph", diff.missing_policies),
+        ("policies in the graph but not in Postgres", diff.extra_policies),
+        ("policies with a stale version in the graph", diff.stale_policies),
     ):
         if ids:
             typer.echo(f"{len(ids)} {label}: {', '.join(ids[:show])}")

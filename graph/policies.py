@@ -47,6 +47,15 @@ RETURN policy_id,
 """
 
 
+ALL_POLICY_VERSIONS: LiteralString = """
+MATCH (p:Policy) RETURN p.id AS id, p.version AS version
+"""
+
+
+async def policy_versions(graph: Graph) -> dict[str, int]:
+    return {r["id"]: r["version"] for r in await graph.read(ALL_POLICY_VERSIONS)}
+
+
 def upsert_policies(rows: list[dict[str, Any]]) -> Statement:
     return UPSERT_POLICIES, {"rows": rows}
 

@@ -282,7 +282,11 @@ class Differences:
     missing_runs: list[str] = field(default_factory=list)
     extra_runs: list[str] = field(default_factory=list)
     stale_runs: list[str] = field(default_factory=list)
+    missing_policies: list[str] = field(default_factory=list)
+    extra_policies: list[str] = field(default_factory=list)
+    stale_policies: list[str] = field(default_factory=list)
     checked_datasets: int = 0
+    checked_policies: int = 0
     checked_jobs: int = 0
     pending_events: int = 0
     checked_entities: int = 0
@@ -307,6 +311,9 @@ class Differences:
                 self.missing_runs,
                 self.extra_runs,
                 self.stale_runs,
+                self.missing_policies,
+                self.extra_policies,
+                self.stale_policies,
             )
         )
 
@@ -322,6 +329,7 @@ async def verify_graph(
     graph_datasets_versions = await graph_datasets.dataset_versions(graph)
     graph_job_versions = await graph_datasets.job_versions(graph)
     graph_run_states = await graph_datasets.run_states(graph)
+    graph_policy_versions = await graph_policies.policy_versions(graph)
     async with sessions() as session, session.begin():
         await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
         diff.pending_events, _ = await outbox.projection_lag(await session.connection())
@@ -353,6 +361,7 @@ async def verify_graph(
             after = batch_r[-1].id
         await _verify_lineage(session, diff, graph_datasets_versions, graph_job_versions)
         await _verify_runs(session, diff, graph_run_states)
+        await _verify_policies(session, diff, graph_policy_versions)
     diff.extra_entities = sorted(graph_versions)
     diff.extra_relationships = sorted(graph_edges)
     return diff
@@ -388,6 +397,23 @@ async def _verify_lineage(
         after = jobs[-1].id
     diff.extra_datasets = sorted(graph_datasets_versions)
     diff.extra_jobs = sorted(graph_job_versions)
+
+
+async def _verify_policies(
+    session: AsyncSession, diff: Differences, graph_versions: dict[str, int]
+) -> None:
+    """Every policy not deleted (drafts included) is a node; what it governs hangs off it."""
+    rows = await session.execute(
+        select(Policy.id, Policy.version).where(Policy.deleted_at.is_(None)).order_by(Policy.id)
+    )
+    for policy_id, version in rows:
+        found = graph_versions.pop(str(policy_id), None)
+        if found is None:
+            diff.missing_policies.append(str(policy_id))
+        elif found != version:
+            diff.stale_policies.append(str(policy_id))
+        diff.checked_policies += 1
+    diff.extra_policies = sorted(graph_versions)
 
 
 async def _verify_runs(

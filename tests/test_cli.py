@@ -3,6 +3,7 @@ and the generated artifacts (schema.graphql, Alembic revisions) kept in step."""
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 
@@ -13,7 +14,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import NEXUS, ROOT, GraphQLClient, Server, cypher, login, run_cli
-from tests.test_entities import create
+from tests.test_entities import create, unique
+from tests.test_policies import CREATE_POLICY, deny_tag
 from tests.test_relationships import relate
 
 
@@ -56,18 +58,22 @@ async def test_audit_log_refuses_updates_and_deletes(
 async def test_verify_rebuild_and_replayed_events_leave_the_same_graph(
     client: GraphQLClient, db: AsyncEngine, graph_db: neo4j.AsyncDriver
 ) -> None:
-    # given some entities and relationships, fully projected
+    # given some entities and relationships and a policy, fully projected
     a, b = await create(client), await create(client)
     await relate(client, a, b, "FEEDS")
+    made = await client.data(CREATE_POLICY, {"input": deny_tag(unique("verify"))})
+    policy_id = _raw_id(made["createPolicy"]["policy"]["id"])
     assert "graph matches postgres" in run_cli("graph", "verify").stdout
     counts = await _graph_counts(graph_db)
-    # when the graph loses a node behind the service's back
+    # when the graph loses a node and a policy behind the service's back
     await cypher(graph_db, "MATCH (e:Entity {name: $n}) DETACH DELETE e", n=a["name"])
-    # then verify reports it and fails
+    await cypher(graph_db, "MATCH (p:Policy {id: $id}) DETACH DELETE p", id=policy_id)
+    # then verify reports them and fails
     broken = run_cli("graph", "verify", check=False)
     assert broken.returncode == 1
     assert "1 entities missing from the graph" in broken.stdout
     assert "1 relationships missing from the graph" in broken.stdout
+    assert f"1 policies missing from the graph: {policy_id}" in broken.stdout
     # when the graph is rebuilt from Postgres
     rebuilt = run_cli("graph", "rebuild", "--yes")
     assert "rows/s" in rebuilt.stderr
@@ -81,6 +87,10 @@ async def test_verify_rebuild_and_replayed_events_leave_the_same_graph(
     # then applying them again changed nothing (idempotent, in order)
     assert await _graph_counts(graph_db) == counts
     assert "graph matches postgres" in run_cli("graph", "verify").stdout
+
+
+def _raw_id(global_id: str) -> str:
+    return base64.urlsafe_b64decode(global_id).decode().split(":", 1)[1]
 
 
 async def _graph_counts(driver: neo4j.AsyncDriver) -> dict[str, int]:
