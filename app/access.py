@@ -436,16 +436,23 @@ def check_dataset_access(access: AccessControl | None, dataset: Dataset, action:
         raise Forbidden(f"A policy does not let you {action} this dataset.", id=str(dataset.id))
 
 
-def check_dataset_result(access: AccessControl | None, dataset: Dataset) -> None:
-    """A write must also be allowed on what it produces: no creating a dataset where a
-    policy forbids writes, and no tagging one into a policy's denial."""
+def check_dataset_write(
+    access: AccessControl | None, dataset: Dataset, resource: Resource | None = None
+) -> None:
+    """FORBIDDEN unless `access` (None for system callers) lets the caller write the dataset,
+    judged as `resource` when given (what it was before a change), else as it is now. A write
+    must be allowed on what it produces too: no creating a dataset where a policy forbids
+    writes, no tagging one into a denial."""
     if access is None:
         return
-    if not access.allows("write", dataset_resource(dataset)):
+    resource = resource or dataset_resource(dataset)
+    if not access.allows("write", resource):
         raise Forbidden(
-            "A policy does not let you write a dataset with this namespace and these tags.",
+            f"A policy does not let you write the dataset {dataset.namespace} / "
+            f"{dataset.name} with this namespace and these tags.",
             namespace=dataset.namespace,
-            tags=list(dataset.tags),
+            name=dataset.name,
+            tags=list(resource.tags),
         )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import validation
-from app.access import AccessControl, check_dataset_access, check_dataset_result
+from app.access import AccessControl, check_dataset_access, check_dataset_write
 from app.audit import record_audit
 from app.db import SessionFactory
 from app.entities import WriteResult
@@ -206,7 +206,7 @@ async def upsert_dataset(
             changed = add_schema_version(session, dataset, schema) or changed
         if not changed:
             return WriteResult(dataset, 0)
-        check_dataset_result(access, dataset)
+        check_dataset_write(access, dataset)
         dataset.deleted_at = None
         seq = await record_dataset_change(
             session, scope, dataset, "dataset.upserted", before=before, created=created

@@ -15,9 +15,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import datasets, jobs
-from app.access import AccessControl, Resource, dataset_resource
+from app.access import AccessControl, check_dataset_write, dataset_resource
 from app.db import SessionFactory
-from app.errors import Forbidden
 from app.models import Dataset, OpenLineageEvent
 from app.openlineage import DatasetRef, ParsedEvent
 from app.scope import Scope
@@ -81,10 +80,9 @@ async def _apply(
             dataset.deleted_at = None
             changed[key] = before
     for key in changed:
-        dataset = locked[key][0]
-        for resource in (was.get(key), dataset_resource(dataset)):
-            if resource is not None:
-                _check_write(access, resource, dataset)
+        if key in was:
+            check_dataset_write(access, locked[key][0], was[key])
+        check_dataset_write(access, locked[key][0])
     seq = 0
     # Sources of column lineage first: the graph links fields of datasets already projected.
     for key in sorted(changed, key=lambda k: (bool(locked[k][0].column_lineage), k)):
@@ -122,16 +120,6 @@ async def _apply(
         )
         seq = await jobs.record_run_change(session, scope, run)
     return seq
-
-
-def _check_write(access: AccessControl | None, resource: Resource, dataset: Dataset) -> None:
-    if access is not None and not access.allows("write", resource):
-        raise Forbidden(
-            f"A policy does not let you write the dataset {dataset.namespace} / {dataset.name}; "
-            "nothing of this event was recorded.",
-            namespace=dataset.namespace,
-            name=dataset.name,
-        )
 
 
 def _merged_refs(event: ParsedEvent) -> dict[tuple[str, str], list[DatasetRef]]:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import uuid
 
 from app import jobs
-from app.access import AccessControl, dataset_resource
+from app.access import AccessControl, check_dataset_write, dataset_resource
 from app.datasets import datasets_by_ids
 from app.db import SessionFactory
 from app.entities import WriteResult
-from app.errors import BadUserInput, Forbidden, NotFound
+from app.errors import BadUserInput, NotFound
 from app.models import Job
 from app.scope import Scope
 
@@ -54,15 +54,8 @@ async def record_lineage(
             ):
                 raise BadUserInput(f"{field} does not name an existing dataset.", field=field)
         target = found[1]
-        if (
-            access is not None
-            and target is not None
-            and not access.allows("write", dataset_resource(target))
-        ):
-            raise Forbidden(
-                "A policy does not let you change the lineage of the target dataset.",
-                id=str(target_id),
-            )
+        if target is not None:
+            check_dataset_write(access, target)
         job, created = await jobs.lock_job_by_name(
             session, scope, MANUAL_NAMESPACE, manual_job_name(source_id, target_id)
         )

@@ -71,13 +71,12 @@ async def policies_of(request: Request, scope: Scope) -> AccessControl | None:
         return None
     state: AppState = request.app.state.nexus
     try:
-        rules = await policies.active_rules(state.sessions, organization_id=scope.organization_id)
+        return await policies.access_control(state.sessions, scope=scope)
     except Exception as exc:
         unavailable = as_unavailable(exc)
         if unavailable is not None:
             raise unavailable from exc
         raise
-    return AccessControl(scope=scope, rules=rules)
 
 
 async def lineage_event(request: Request) -> Response:

@@ -119,11 +119,9 @@ class Context:
             scope = self.scope
             if self._live:
                 rules = await self.state.live_reads.rules(scope.organization_id)
+                self._access = AccessControl(scope=scope, rules=rules)
             else:
-                rules = await policies.active_rules(
-                    self.state.sessions, organization_id=scope.organization_id
-                )
-            self._access = AccessControl(scope=scope, rules=rules)
+                self._access = await policies.access_control(self.state.sessions, scope=scope)
         return self._access
 
     def fresh(self) -> Context:

@@ -66,6 +66,20 @@ query($id: ID!) { dataset(id: $id) { description fields { name type description 
 """
 
 
+def deny_datasets(
+    actions: list[str], role: str, *, name: str = "deny", **selectors: Any
+) -> dict[str, Any]:
+    """A DENY draft on datasets for one role; `selectors` narrow it (tags=[...],
+    namespacePattern=...)."""
+    return {
+        "name": unique(name),
+        "effect": "DENY",
+        "actions": actions,
+        "subjects": {"roles": [role]},
+        "resources": {"kinds": ["dataset"], **selectors},
+    }
+
+
 async def create_active(client: GraphQLClient, member: MakeMember, draft: dict[str, Any]) -> None:
     author, approver = await stewards(member)
     created = await author.client.data(CREATE_POLICY, {"input": draft})
@@ -85,13 +99,7 @@ async def test_a_denied_dataset_is_hidden_everywhere_but_a_placeholder_in_lineag
     await create_active(
         client,
         member,
-        {
-            "name": unique("hide-datasets"),
-            "effect": "DENY",
-            "actions": ["read"],
-            "subjects": {"roles": ["viewer"]},
-            "resources": {"kinds": ["dataset"], "tags": [tag]},
-        },
+        deny_datasets(["read"], "viewer", tags=[tag], name="hide-datasets"),
     )
     viewer = await member("viewer")
 
@@ -157,13 +165,9 @@ async def test_a_namespace_pattern_hides_a_whole_namespace(
     await create_active(
         client,
         member,
-        {
-            "name": unique("hide-prod"),
-            "effect": "DENY",
-            "actions": ["read"],
-            "subjects": {"roles": ["viewer"]},
-            "resources": {"kinds": ["dataset"], "namespacePattern": f"postgres://{prefix}*"},
-        },
+        deny_datasets(
+            ["read"], "viewer", namespacePattern=f"postgres://{prefix}*", name="hide-prod"
+        ),
     )
     viewer = await member("viewer")
 
@@ -214,13 +218,7 @@ async def test_hidden_dataset_changes_and_explanation(
     upstream_id = await dataset_id(client, ns, "upstream")
     secret_id = await dataset_id(client, ns, secret)
     author, approver = await stewards(member)
-    draft = {
-        "name": unique("hide-datasets"),
-        "effect": "DENY",
-        "actions": ["read"],
-        "subjects": {"roles": ["viewer"]},
-        "resources": {"kinds": ["dataset"], "tags": [tag]},
-    }
+    draft = deny_datasets(["read"], "viewer", tags=[tag], name="hide-datasets")
     policy = (await author.client.data(CREATE_POLICY, {"input": draft}))["createPolicy"]["policy"]
     await activate(author, approver, policy["id"])
     viewer = await member("viewer")
@@ -276,13 +274,7 @@ async def test_policies_refuse_dataset_writes_and_nothing_changes(
     await create_active(
         client,
         member,
-        {
-            "name": unique("freeze"),
-            "effect": "DENY",
-            "actions": ["write", "delete"],
-            "subjects": {"roles": ["editor"]},
-            "resources": {"kinds": ["dataset"], "tags": [tag]},
-        },
+        deny_datasets(["write", "delete"], "editor", tags=[tag], name="freeze"),
     )
     editor = await member("editor")
 
@@ -310,24 +302,12 @@ async def test_policies_refuse_creating_or_tagging_a_dataset_into_a_denial(
     await create_active(
         client,
         member,
-        {
-            "name": unique("no-writes"),
-            "effect": "DENY",
-            "actions": ["write"],
-            "subjects": {"roles": ["editor"]},
-            "resources": {"kinds": ["dataset"], "namespacePattern": ns},
-        },
+        deny_datasets(["write"], "editor", namespacePattern=ns, name="no-writes"),
     )
     await create_active(
         client,
         member,
-        {
-            "name": unique("no-tag"),
-            "effect": "DENY",
-            "actions": ["write"],
-            "subjects": {"roles": ["editor"]},
-            "resources": {"kinds": ["dataset"], "tags": [tag]},
-        },
+        deny_datasets(["write"], "editor", tags=[tag], name="no-tag"),
     )
     editor = await member("editor")
     elsewhere = f"postgres://{unique('free')}:5432"
@@ -377,13 +357,7 @@ async def test_policies_decide_who_may_record_lineage_into_a_dataset(
         await create_active(
             client,
             member,
-            {
-                "name": unique(f"deny-{action}"),
-                "effect": "DENY",
-                "actions": [action],
-                "subjects": {"roles": ["editor"]},
-                "resources": {"kinds": ["dataset"], "tags": [tag]},
-            },
+            deny_datasets([action], "editor", tags=[tag], name=f"deny-{action}"),
         )
     editor = await member("editor")
 
@@ -446,13 +420,7 @@ async def test_column_lineage_through_a_hidden_dataset_shows_placeholders(
     await create_active(
         client,
         member,
-        {
-            "name": unique("hide-mart"),
-            "effect": "DENY",
-            "actions": ["read"],
-            "subjects": {"roles": ["viewer"]},
-            "resources": {"kinds": ["dataset"], "tags": [tag]},
-        },
+        deny_datasets(["read"], "viewer", tags=[tag], name="hide-mart"),
     )
     viewer = await member("viewer")
     dash = await dataset_id(client, wh.namespace, "dash.revenue")
@@ -568,13 +536,7 @@ async def test_simulating_a_dataset_policy_lists_the_datasets_it_would_hide(
     author, _ = await stewards(member)
 
     # when a steward simulates denying viewers read on datasets with the tag
-    draft = {
-        "name": unique("sim"),
-        "effect": "DENY",
-        "actions": ["read"],
-        "subjects": {"roles": ["viewer"]},
-        "resources": {"kinds": ["dataset"], "tags": [tag]},
-    }
+    draft = deny_datasets(["read"], "viewer", tags=[tag], name="sim")
     simulated = (await author.client.data(SIMULATE, {"draft": draft}))["simulatePolicy"]
 
     # then the viewer would lose read on the tagged dataset, and on nothing else

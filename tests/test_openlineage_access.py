@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import GraphQLClient, MakeMember, Server
-from tests.test_dataset_access import create_active
+from tests.test_dataset_access import create_active, deny_datasets
 from tests.test_entities import unique
 from tests.test_openlineage import run_event
 
@@ -86,13 +86,7 @@ async def test_policies_deny_ingest_into_a_dataset_and_the_rest_of_the_batch_lan
     await create_active(
         client,
         member,
-        {
-            "name": unique("no-ingest"),
-            "effect": "DENY",
-            "actions": ["write"],
-            "subjects": {"roles": ["editor"]},
-            "resources": {"kinds": ["dataset"], "namespacePattern": denied_ns},
-        },
+        deny_datasets(["write"], "editor", namespacePattern=denied_ns, name="no-ingest"),
     )
     editor = await member("editor")
 

@@ -21,7 +21,7 @@ from resolvers.policies.types import (
 )
 
 EXPLAINED_TYPES = ("Entity", "Dataset", "Job")
-TYPE_OF_KIND = {"entity": "Entity", "dataset": "Dataset", "job": "Job"}
+TYPE_OF_KIND = {name.lower(): name for name in EXPLAINED_TYPES}
 
 
 @strawberry.type
