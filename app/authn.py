@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from app.errors import Unauthenticated
 from app.identity import api_key_scope
+from app.policy_cache import stamp_key, stamp_of
 from app.scope import Scope
 from app.state import AppState
 from app.tokens import API_KEY_PREFIX
@@ -27,16 +29,29 @@ def bearer_token(value: Any) -> str | None:
 
 
 async def authenticate(state: AppState, token: str) -> Scope:
-    return (await authenticate_credential(state, token))[0]
+    return (await authenticate_credential(state, token)).scope
 
 
-async def authenticate_credential(state: AppState, token: str) -> tuple[Scope, float | None]:
-    """The principal, and when its credential expires (epoch seconds; None for an API key,
-    which lasts until it is revoked)."""
+@dataclass(frozen=True, slots=True)
+class Credential:
+    scope: Scope
+    # When the credential expires (epoch seconds); None for an API key, which lasts until it
+    # is revoked.
+    expires_at: float | None
+    # The organisation's policy stamp (`app.policy_cache`), None when Redis was not read.
+    policy_stamp: str | None
+
+
+async def authenticate_credential(state: AppState, token: str) -> Credential:
+    """The principal behind a token, checked against revocations. The organisation's policy
+    stamp is read in the same Redis round trip as the revocation check."""
     if token.startswith(API_KEY_PREFIX):
-        return await api_key_scope(state.sessions, token), None
+        scope = await api_key_scope(state.sessions, token)
+        return Credential(scope, None, await state.policy_cache.stamp(scope.organization_id))
     claims = state.tokens.decode(token)
-    await state.revocations.check(claims)
+    read = await state.revocations.check(claims, also=(stamp_key(claims.organization_id),))
+    if read is None:
+        state.policy_cache.forget_all()
     scope = Scope(
         organization_id=claims.organization_id,
         actor=f"user:{claims.user_id}",
@@ -44,4 +59,4 @@ async def authenticate_credential(state: AppState, token: str) -> tuple[Scope, f
         user_id=claims.user_id,
         token_family=claims.family,
     )
-    return scope, claims.expires_at
+    return Credential(scope, claims.expires_at, stamp_of(read[0]) if read is not None else None)

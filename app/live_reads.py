@@ -14,7 +14,6 @@ import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
 
 from app import entities as entity_records
 from app import policies
@@ -22,6 +21,7 @@ from app.access import Rule
 from app.changes import Change
 from app.db import SessionFactory
 from app.models import Entity, Relationship
+from app.policy_cache import failed
 
 RULES_TTL = 5.0
 EVENTS_KEPT = 256
@@ -48,7 +48,7 @@ class LiveReads:
 
     async def rules(self, organization_id: uuid.UUID) -> list[Rule]:
         cached = self._rules.get(organization_id)
-        if cached is None or time.monotonic() - cached[0] > RULES_TTL or _failed(cached[1]):
+        if cached is None or time.monotonic() - cached[0] > RULES_TTL or failed(cached[1]):
             future = asyncio.ensure_future(
                 policies.active_rules(self._sessions, organization_id=organization_id)
             )
@@ -58,7 +58,7 @@ class LiveReads:
 
     async def records(self, change: Change) -> EventRecords:
         future = self._events.get(change.seq)
-        if future is None or _failed(future):
+        if future is None or failed(future):
             future = asyncio.ensure_future(self._load(change))
             self._events[change.seq] = future
             while len(self._events) > EVENTS_KEPT:
@@ -88,7 +88,3 @@ class LiveReads:
             entities=dict(zip(ordered, found, strict=True)),
             relationships=dict(zip(relationship_ids, rels, strict=True)),
         )
-
-
-def _failed(future: asyncio.Future[Any]) -> bool:
-    return future.done() and (future.cancelled() or future.exception() is not None)

@@ -34,6 +34,7 @@ from app.logging import configure_logging
 from app.metrics import metrics_endpoint
 from app.openlineage_api import routes as openlineage_routes
 from app.outbox import projection_lag
+from app.policy_cache import PolicyCache
 from app.ratelimit import LoginLimiter
 from app.settings import Settings
 from app.state import AppState
@@ -73,10 +74,11 @@ class GraphQLApp(GraphQL[Context, None]):
         try:
             token = bearer_token(request.headers.get("authorization"))
             if token is not None:
-                principal, expires_at = await authenticate_credential(state, token)
-                context.authenticate_as(principal)
+                credential = await authenticate_credential(state, token)
+                context.authenticate_as(credential.scope)
+                context.policy_stamp = credential.policy_stamp
                 if isinstance(request, WebSocket):
-                    context.hold_credential(token, expires_at)
+                    context.hold_credential(token, credential.expires_at)
                 await context.access()
         except NexusError as exc:
             # Reported by the first field that needs a caller; `login` still works.
@@ -97,9 +99,9 @@ class GraphQLApp(GraphQL[Context, None]):
         try:
             token = bearer_token(raw)
             if token is not None:
-                principal, expires_at = await authenticate_credential(context.state, token)
-                context.authenticate_as(principal)
-                context.hold_credential(token, expires_at)
+                credential = await authenticate_credential(context.state, token)
+                context.authenticate_as(credential.scope)
+                context.hold_credential(token, credential.expires_at)
         except NexusError as exc:
             raise ConnectionRejectionError({"message": exc.message, **exc.extensions}) from exc
         if context.principal is None:
@@ -124,14 +126,16 @@ async def open_state(settings: Settings) -> AppState:
     )
     live_reads = LiveReads(sessions)
     live.add_observer(live_reads.observe)
-    await live.start()
-    await live.wait_ready(within=settings.database_connect_timeout)
-    projector = Projector(engine=engine, graph=graph, publisher=live, settings=settings)
     redis = aioredis.from_url(
         settings.redis_url.get_secret_value(),
         socket_connect_timeout=READINESS_TIMEOUT,
         socket_timeout=READINESS_TIMEOUT,
     )
+    policy_cache = PolicyCache(sessions, redis, max_age=settings.policy_cache_max_age)
+    live.add_observer(policy_cache.observe)
+    await live.start()
+    await live.wait_ready(within=settings.database_connect_timeout)
+    projector = Projector(engine=engine, graph=graph, publisher=live, settings=settings)
     return AppState(
         settings=settings,
         engine=engine,
@@ -139,6 +143,7 @@ async def open_state(settings: Settings) -> AppState:
         graph=graph,
         live=live,
         live_reads=live_reads,
+        policy_cache=policy_cache,
         audit_feed=AuditFeed(sessions, interval=0.5, queue_size=settings.subscriber_queue_size),
         projector=projector,
         redis=redis,

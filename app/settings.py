@@ -101,6 +101,12 @@ class Settings(BaseSettings):
         description="Seconds between checks that a WebSocket's token or API key has not been "
         "revoked (its expiry is checked before every event).",
     )
+    policy_cache_max_age: float = Field(
+        default=10.0,
+        ge=0,
+        description="Seconds a process may reuse an organisation's active policies while "
+        "their stamp in Redis is unchanged; 0 loads them for every request.",
+    )
     openlineage_max_bytes: int = Field(
         default=5 * 1024 * 1024,
         ge=1_024,

@@ -11,6 +11,7 @@ from app.audit_feed import AuditFeed
 from app.db import SessionFactory
 from app.live import LiveChannel
 from app.live_reads import LiveReads
+from app.policy_cache import PolicyCache
 from app.ratelimit import LoginLimiter
 from app.settings import Settings
 from app.tokens import Revocations, TokenIssuer
@@ -27,6 +28,7 @@ class AppState:
     live: LiveChannel
     audit_feed: AuditFeed
     live_reads: LiveReads
+    policy_cache: PolicyCache
     projector: Projector
     redis: aioredis.Redis
     tokens: TokenIssuer

@@ -17,6 +17,7 @@ import logging
 import secrets
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,10 +149,13 @@ class Revocations:
         self._local: dict[str, tuple[str, float]] = {}
         self._degraded = False
 
-    async def check(self, claims: AccessClaims) -> None:
+    async def check(self, claims: AccessClaims, *, also: Sequence[str] = ()) -> list[Any] | None:
+        """Raise UNAUTHENTICATED when the token was revoked. `also` are other keys read in
+        the same round trip; their values are returned, or None when Redis was not read."""
         keys = (_FAMILY_KEY.format(claims.family), _NOT_BEFORE_KEY.format(claims.user_id))
+        extra: list[Any] | None = None
         try:
-            family, not_before = await self._redis.mget(*keys)
+            family, not_before, *extra = await self._redis.mget(*keys, *also)
             self._degraded = False
         except Exception as exc:
             if self._fail_closed:
@@ -166,6 +170,7 @@ class Revocations:
             raise Unauthenticated("The access token has been revoked.")
         if not_before is not None and claims.issued_at < float(not_before):
             raise Unauthenticated("The access token has been revoked.")
+        return extra
 
     async def revoke_family(self, family: uuid.UUID | str, *, ttl: int) -> None:
         self._remember(_FAMILY_KEY.format(family), "1", ttl)

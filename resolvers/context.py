@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from app import policies
-from app.access import AccessControl
+from app.access import AccessControl, Rule
 from app.authn import authenticate_credential
 from app.errors import NexusError, Unauthenticated, as_unavailable
 from app.scope import Scope
@@ -40,6 +40,9 @@ class Context:
     _live: bool = field(default=False, init=False)
     # A WebSocket's credential, kept to check it again while the connection lives: its
     # expiry (None for API keys) before every event, revocation at most every interval.
+    # The organisation's policy stamp read while authenticating (`app.policy_cache`); None:
+    # unknown, so the rules are loaded for this request alone.
+    policy_stamp: str | None = None
     credential: str | None = None
     credential_expires_at: float | None = None
     _credential_checked_at: float = field(default=0.0, init=False)
@@ -113,15 +116,18 @@ class Context:
         self._entities = self._datasets = self._lineage = self._policies = None
 
     async def access(self) -> AccessControl:
-        """The caller's policy decisions: the active policies are loaded once per request
-        (`GraphQLApp.get_context` loads them before the operation starts)."""
+        """The caller's policy decisions: the organisation's active policies, shared by the
+        process's requests while its policy stamp holds (`app.policy_cache`), looked up
+        once per request (`GraphQLApp.get_context` does so before the operation starts)."""
         if self._access is None:
             scope = self.scope
-            if self._live:
-                rules = await self.state.live_reads.rules(scope.organization_id)
-                self._access = AccessControl(scope=scope, rules=rules)
-            else:
-                self._access = await policies.access_control(self.state.sessions, scope=scope)
+            org = scope.organization_id
+            rules: Sequence[Rule] = (
+                await self.state.live_reads.rules(org)
+                if self._live
+                else await self.state.policy_cache.rules(org, self.policy_stamp)
+            )
+            self._access = AccessControl(scope=scope, rules=rules)
         return self._access
 
     def fresh(self) -> Context:

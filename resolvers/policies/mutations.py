@@ -17,6 +17,7 @@ from resolvers.policies.types import Approval, Policy, PolicyPayload
 
 async def _payload(info: Info, policy: models.Policy, seq: int) -> PolicyPayload:
     state = info.context.state
+    await state.policy_cache.changed(info.context.scope.organization_id)
     synced = await state.projector.ensure_projected(
         seq, within=state.settings.projection_wait_timeout
     )

@@ -1,0 +1,140 @@
+"""Active policies are shared by a process's requests, yet a policy change is in force on
+every replica with the very next request."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.conftest import (
+    GraphQLClient,
+    MakeMember,
+    Server,
+    services,
+    start_server,
+    stop_server,
+)
+from tests.test_entities import GET, create, unique
+from tests.test_policies import (
+    ACTIVATE,
+    CREATE_POLICY,
+    DECIDE,
+    REQUEST,
+    activate,
+    deny_tag,
+    stewards,
+)
+
+ACTIVATE_ONLY = "mutation($id: ID!) { activatePolicy(id: $id) { graphSynced policy { state } } }"
+
+
+@pytest.fixture(scope="module")
+def replica(fresh_databases: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A second server process on the same databases and Redis, keeping policies long
+    enough that only the stamp can explain a change being seen."""
+    srv = start_server(
+        tmp_path_factory.mktemp("policy-replica") / "server.log",
+        NEXUS_POLICY_CACHE_MAX_AGE="600",
+    )
+    yield srv
+    stop_server(srv)
+
+
+async def cache_lookups(url: str) -> dict[str, float]:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        text = (await http.get("/metrics")).text
+    found = re.findall(r'^nexus_policy_cache_lookups_total\{result="(\w+)"\} (\S+)$', text, re.M)
+    return {result: float(value) for result, value in found}
+
+
+async def visible(client: GraphQLClient, entity_id: str) -> bool:
+    """Whether the entity can be read; a hidden one is NOT_FOUND, like a missing one."""
+    body = await client.execute(GET, {"id": entity_id})
+    if body["data"]["entity"] is not None:
+        return True
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["NOT_FOUND"], body
+    return False
+
+
+async def test_a_policy_change_on_one_replica_holds_on_another_at_once(
+    client: GraphQLClient, member: MakeMember, replica: Server
+) -> None:
+    author, approver = await stewards(member)
+    viewer = await member("viewer")
+    tag = unique("replicated")
+    entity = await create(client, name=unique("guarded"), tags=[tag])
+    async with httpx.AsyncClient(
+        base_url=replica.url,
+        timeout=30,
+        headers={"Authorization": f"Bearer {viewer.tokens['accessToken']}"},
+    ) as http:
+        on_replica = GraphQLClient(http)
+        # given the viewer reading the entity through the replica, which now keeps the rules
+        for _ in range(2):
+            assert await visible(on_replica, entity["id"])
+        # when a DENY on its tag is activated through the other server
+        policy = (await author.client.data(CREATE_POLICY, {"input": deny_tag(tag)}))[
+            "createPolicy"
+        ]["policy"]
+        await activate(author, approver, policy["id"])
+        # then the replica's next request already obeys it
+        assert not await visible(on_replica, entity["id"])
+        # and when it is disabled there, the next request sees the entity again
+        await author.client.data(ACTIVATE, {"id": policy["id"], "active": False})
+        assert await visible(on_replica, entity["id"])
+
+
+async def test_a_deny_holds_on_every_replica_while_the_graph_is_down(
+    client: GraphQLClient, member: MakeMember, replica: Server
+) -> None:
+    # Policies are enforced from Postgres: with Neo4j down the change is not projected, so
+    # no change event reaches the replica, and only the stamp tells it the rules changed.
+    author, approver = await stewards(member)
+    viewer = await member("viewer")
+    tag = unique("outage")
+    entity = await create(client, name=unique("guarded"), tags=[tag])
+    policy = (await author.client.data(CREATE_POLICY, {"input": deny_tag(tag)}))["createPolicy"][
+        "policy"
+    ]
+    async with httpx.AsyncClient(
+        base_url=replica.url,
+        timeout=30,
+        headers={"Authorization": f"Bearer {viewer.tokens['accessToken']}"},
+    ) as http:
+        on_replica = GraphQLClient(http)
+        assert await visible(on_replica, entity["id"])
+        services("stop", "neo4j")
+        try:
+            # when the DENY is activated through the other server while Neo4j is down
+            approval = (await author.client.data(REQUEST, {"id": policy["id"]}))["requestApproval"]
+            await approver.client.data(DECIDE, {"id": approval["id"], "approve": True})
+            activated = (await author.client.data(ACTIVATE_ONLY, {"id": policy["id"]}))[
+                "activatePolicy"
+            ]
+            assert activated == {"graphSynced": False, "policy": {"state": "ACTIVE"}}
+            # then the replica's next request obeys it
+            assert not await visible(on_replica, entity["id"])
+        finally:
+            services("start", "neo4j")
+
+
+async def test_requests_share_the_loaded_policies(member: MakeMember, replica: Server) -> None:
+    viewer = await member("viewer")
+    async with httpx.AsyncClient(
+        base_url=replica.url,
+        timeout=30,
+        headers={"Authorization": f"Bearer {viewer.tokens['accessToken']}"},
+    ) as http:
+        on_replica = GraphQLClient(http)
+        await on_replica.data("{ me { role } }")
+        before = await cache_lookups(replica.url)
+        # when the same organisation asks five more times without any policy change
+        for _ in range(5):
+            await on_replica.data("{ me { role } }")
+        after = await cache_lookups(replica.url)
+    # then each request reused the rules loaded before
+    assert after.get("hit", 0) - before.get("hit", 0) == 5
+    assert after.get("miss", 0) == before.get("miss", 0)
