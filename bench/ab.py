@@ -6,9 +6,9 @@ cannot show a change of 10 or 20%.
     python -m bench.ab --a http://127.0.0.1:8201 --b http://127.0.0.1:8202 \\
         --scenario lookup --clients 50 --rounds 3 --duration 10
 
-Scenarios are those of bench/scale.py (lookup, page, lineage3), sent by bench/load.mjs with
-the same prepared requests to both servers. Prints requests/s and p50/p95 per run, and the
-mean of B over A.
+Scenarios are those of bench/scale.py: lookup, page, lineage3 and lineage5 (downstream at
+depth 3 or 5). bench/load.mjs sends the same prepared requests to both servers. Prints
+requests/s and p50/p95 per run, and the mean of B over A.
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ async def main() -> None:
     parser.add_argument("--a", required=True, help="URL of the first server (the baseline)")
     parser.add_argument("--b", required=True, help="URL of the second server")
     parser.add_argument("--org", default="bench-a")
-    parser.add_argument("--scenario", action="append", default=[], help="lookup, page, lineage3")
+    parser.add_argument(
+        "--scenario", action="append", default=[], help="lookup, page, lineage3, lineage5"
+    )
     parser.add_argument("--clients", type=int, default=50, help="closed-loop clients")
     parser.add_argument("--users", type=int, default=0, help="simulated users instead")
     parser.add_argument("--think", type=float, default=3.0)
@@ -45,10 +47,17 @@ async def main() -> None:
     makers: dict[str, Maker] = {
         "lookup": lambda: (LOOKUP, {"id": to_global_id("Dataset", rng.choice(picked.datasets))}),
         "page": lambda: (PAGE, {"ns": rng.choice(picked.namespaces)}),
-        "lineage3": lambda: (
-            LINEAGE % "downstream",
-            {"id": to_global_id("Dataset", rng.choice(picked.datasets)), "depth": 3, "limit": 10},
-        ),
+        **{
+            f"lineage{depth}": lambda depth=depth: (
+                LINEAGE % "downstream",
+                {
+                    "id": to_global_id("Dataset", rng.choice(picked.datasets)),
+                    "depth": depth,
+                    "limit": 10,
+                },
+            )
+            for depth in (3, 5)
+        },
     }
     names = args.scenario or ["lookup"]
     requests = {name: bodies(makers[name], 500) for name in names}
