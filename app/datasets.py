@@ -11,12 +11,18 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy import ARRAY, any_, cast, func, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import validation
-from app.access import AccessControl, check_dataset_access, check_dataset_write
+from app.access import (
+    DATASET_COLUMNS,
+    AccessControl,
+    check_dataset_access,
+    check_dataset_write,
+)
 from app.audit import record_audit
 from app.db import SessionFactory
 from app.entities import WriteResult
@@ -38,6 +44,21 @@ async def datasets_by_ids(
     )
     found = {row.id: row for row in rows}
     return [found.get(key) for key in ids]
+
+
+async def readable_ids(
+    session: AsyncSession, *, access: AccessControl, ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of these datasets exist and the caller may read, decided in SQL
+    (`AccessControl.allowed_clause`) without loading their records."""
+    rows = await session.scalars(
+        select(Dataset.id).where(
+            Dataset.organization_id == access.scope.organization_id,
+            Dataset.id == any_(cast(list(ids), ARRAY(PG_UUID(as_uuid=True)))),
+            access.allowed_clause("read", DATASET_COLUMNS),
+        )
+    )
+    return set(rows)
 
 
 async def dataset_by_name(

@@ -61,6 +61,16 @@ query($id: ID!) {
   }
 }
 """
+PAGED = """
+query($id: ID!, $first: Int!, $after: String) {
+  dataset(id: $id) {
+    downstream(depth: 3, first: $first, after: $after) {
+      totalCount partialReasons pageInfo { endCursor }
+      edges { node { distance restricted dataset { name } } }
+    }
+  }
+}
+"""
 FIELDS = """
 query($id: ID!) { dataset(id: $id) { description fields { name type description tags } } }
 """
@@ -548,3 +558,35 @@ async def test_simulating_a_dataset_policy_lists_the_datasets_it_would_hide(
     assert untouched not in {c["resourceId"] for c in simulated["lost"]}
     assert simulated["gained"] == []
     assert simulated["resourcesChecked"] >= 2
+
+
+async def test_a_hidden_dataset_beyond_the_page_still_makes_the_page_restricted(
+    client: GraphQLClient, member: MakeMember
+) -> None:
+    # given start -> middle -> secret, where viewers may not read the secret dataset
+    ns = f"postgres://{unique('paged')}:5432"
+    secret, tag = unique("secretds"), unique("restricted")
+    await send(client, job_event(ns, "one", ["start"], ["middle"]))
+    await send(client, job_event(ns, "two", ["middle"], [secret]))
+    await client.data(UPSERT, {"input": {"namespace": ns, "name": secret, "tags": [tag]}})
+    start_id = await dataset_id(client, ns, "start")
+    viewer = await member("viewer")
+    before = await viewer.client.data(PAGED, {"id": start_id, "first": 1})
+    assert before["dataset"]["downstream"]["partialReasons"] == []
+    await create_active(client, member, deny_datasets(["read"], "viewer", tags=[tag]))
+
+    # when the viewer reads the first page, which shows only the middle dataset
+    first = (await viewer.client.data(PAGED, {"id": start_id, "first": 1}))["dataset"]
+    page = first["downstream"]
+
+    # then the page says that something reached is hidden, and the next page shows where
+    assert [e["node"] for e in page["edges"]] == [
+        {"distance": 1, "restricted": False, "dataset": {"name": "middle"}}
+    ]
+    assert page["totalCount"] == 2
+    assert page["partialReasons"] == ["RESTRICTED"]
+    after = page["pageInfo"]["endCursor"]
+    second = await viewer.client.data(PAGED, {"id": start_id, "first": 1, "after": after})
+    assert [e["node"] for e in second["dataset"]["downstream"]["edges"]] == [
+        {"distance": 2, "restricted": True, "dataset": None}
+    ]

@@ -55,8 +55,12 @@ async def traverse(
     depth: int,
     per_hop_limit: int,
     kind: LineageKind = "dataset",
+    *,
+    shown: slice | None = None,
 ) -> Traversal:
-    """Run the traversal(s) through the loader and merge them into one result."""
+    """Run the traversal(s) through the loader and merge them into one result. `shown` is
+    the slice of the reached nodes a page shows (None: all of them): only those are loaded
+    as records; the rest are only counted for RESTRICTED."""
     keys = [
         LineageKey(
             root=root,
@@ -81,21 +85,33 @@ async def traverse(
         merged.partial_reasons |= part.partial_reasons
     merged.nodes = dict(sorted(merged.nodes.items(), key=lambda item: (item[1][0], item[0])))
     merged.edges = dict(sorted(merged.edges.items(), key=lambda item: _edge_order(item[0])))
-    if await _hides_any(info, merged, kind):
+    if await _hides_any(info, root, merged, kind, shown):
         merged.partial_reasons.add("RESTRICTED")
     return merged
 
 
-async def _hides_any(info: Info, traversal: Traversal, kind: LineageKind) -> bool:
-    """Whether a policy hides a dataset the traversal reached: one batch for all of them
-    (the loader keeps the records, so the placeholders below cost nothing more)."""
+async def _hides_any(
+    info: Info, root: str, traversal: Traversal, kind: LineageKind, shown: slice | None
+) -> bool:
+    """Whether a policy hides a dataset the traversal reached. The datasets shown are
+    loaded in one batch (the loader keeps the records, so their fields cost nothing more);
+    those a page leaves out are only checked in SQL, since a hub's traversal reaches
+    hundreds of datasets that a page never shows. Both batch across every traversal of the
+    request."""
     reached = {
         *traversal.nodes,
         *(n for e in traversal.edges.values() for n in (e.source, e.target)),
     }
-    ids = sorted({uuid.UUID(n.partition(":")[0] if kind == "field" else n) for n in reached})
-    records = await info.context.datasets.dataset_by_id.load_many(ids)
-    return any(record is None for record in records)
+    page = reached if shown is None else {root, *list(traversal.nodes)[shown]}
+    if kind == "field":
+        reached = {n.partition(":")[0] for n in reached}
+        page = {n.partition(":")[0] for n in page}
+    loaders = info.context.datasets
+    records = await loaders.dataset_by_id.load_many(sorted(map(uuid.UUID, page & reached)))
+    if any(record is None for record in records):
+        return True
+    rest = sorted(map(uuid.UUID, reached - page))
+    return not all(await loaders.readable_by_id.load_many(rest))
 
 
 def _edge_order(key: tuple[str, str, str | None]) -> tuple[str, str, str]:
@@ -235,7 +251,9 @@ async def lineage_connection(
     check_bounds(depth, per_hop_limit)
     size = page_size(info, first)
     start = _offset(after) + 1 if after is not None else 0
-    result = await traverse(info, str(root), (direction,), depth, per_hop_limit)
+    result = await traverse(
+        info, str(root), (direction,), depth, per_hop_limit, shown=slice(start, start + size)
+    )
     reached = list(result.nodes.items())
     page = reached[start : start + size]
     edges = [
