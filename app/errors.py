@@ -105,18 +105,24 @@ def unavailable_backend(exc: BaseException) -> str | None:
     return None
 
 
+def at_capacity(backend: str) -> Unavailable:
+    """A pool had no free connection in time: the backend is up, this process is at
+    capacity. Said so, so that clients back off and operators add capacity."""
+    return Unavailable(
+        "The service is at capacity (every database connection is busy); retry shortly.",
+        backend=backend,
+        reason="AT_CAPACITY",
+    )
+
+
 def as_unavailable(exc: BaseException) -> Unavailable | None:
     backend = unavailable_backend(exc)
     if backend is None:
         return None
-    if isinstance(exc, sqlalchemy.exc.TimeoutError):
-        # The pool had no free connection in time: Postgres is up, this process is at
-        # capacity. Say so, so that clients back off and operators add capacity.
-        return Unavailable(
-            "The service is at capacity (every database connection is busy); retry shortly.",
-            backend=backend,
-            reason="AT_CAPACITY",
-        )
+    if isinstance(
+        exc, sqlalchemy.exc.TimeoutError | neo4j.exceptions.ConnectionAcquisitionTimeoutError
+    ):
+        return at_capacity(backend)
     return Unavailable(
         f"The {backend} backend is unavailable; retry shortly.",
         backend=backend,

@@ -15,7 +15,7 @@ from typing import Any, LiteralString, TypeVar
 import neo4j
 import neo4j.exceptions
 
-from app.errors import Unavailable, unavailable_backend
+from app.errors import Unavailable, at_capacity, unavailable_backend
 from app.roundtrips import count_neo4j
 from app.settings import Settings
 
@@ -74,6 +74,9 @@ class Graph:
             async with asyncio.timeout(self.timeout):
                 return await awaitable
         except (TimeoutError, neo4j.exceptions.DriverError, neo4j.exceptions.Neo4jError) as exc:
+            if isinstance(exc, neo4j.exceptions.ConnectionAcquisitionTimeoutError):
+                # Every pooled connection stayed busy: Neo4j is up, this process is full.
+                raise at_capacity("neo4j") from exc
             if isinstance(exc, TimeoutError) or unavailable_backend(exc) is not None:
                 raise Unavailable(
                     "The graph database (Neo4j) is unavailable; retry shortly.", backend="neo4j"

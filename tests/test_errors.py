@@ -215,3 +215,30 @@ def test_an_exhausted_connection_pool_is_reported_as_capacity_not_an_outage() ->
         "reason": "AT_CAPACITY",
     }
     assert "at capacity" in error.message
+
+
+async def test_a_full_graph_connection_pool_is_capacity_not_an_outage() -> None:
+    from app.errors import Unavailable
+    from app.settings import Settings
+    from graph.driver import create_graph
+
+    # given a process allowed one Neo4j connection, which another query holds
+    graph = create_graph(Settings(neo4j_pool_size=1, neo4j_connect_timeout=0.5))
+    try:
+        async with graph.driver.session(database=graph.database) as held:
+            transaction = await held.begin_transaction()
+            await transaction.run("RETURN 1")
+            # when a read waits for a connection longer than the acquisition timeout
+            with pytest.raises(Unavailable) as raised:
+                await graph.read("RETURN 1 AS one")
+            await transaction.rollback()
+        # then it is told the service is busy, not that Neo4j is down
+        assert raised.value.extensions == {
+            "code": "UNAVAILABLE",
+            "backend": "neo4j",
+            "reason": "AT_CAPACITY",
+        }
+        # and the same read succeeds once the connection is free again
+        assert [record["one"] for record in await graph.read("RETURN 1 AS one")] == [1]
+    finally:
+        await graph.driver.close()
