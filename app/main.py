@@ -76,9 +76,12 @@ class GraphQLApp(GraphQL[Context, None]):
             if token is not None:
                 credential = await authenticate_credential(state, token)
                 context.authenticate_as(credential.scope)
-                context.policy_stamp = credential.policy_stamp
                 if isinstance(request, WebSocket):
                     context.hold_credential(token, credential.expires_at)
+                else:
+                    # A WebSocket outlives any stamp read at its start: its operations load
+                    # the policies themselves.
+                    context.policy_stamp = credential.policy_stamp
                 await context.access()
         except NexusError as exc:
             # Reported by the first field that needs a caller; `login` still works.

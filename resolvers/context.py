@@ -99,7 +99,7 @@ class Context:
         self.authenticate_as(self.principal)
 
     def release(self) -> None:
-        """Let go of everything this request loaded, once its result is built.
+        """Let go of everything this operation loaded, once its result is built.
 
         A DataLoader refers to itself through its load function, so whatever it cached or
         batched sits in a reference cycle: without this, every record, traversal and future
@@ -114,6 +114,9 @@ class Context:
                     loader.clear_all()
                     loader.batch = None
         self._entities = self._datasets = self._lineage = self._policies = None
+        # A WebSocket keeps one context for all its operations: each decides with the
+        # policies in force when it starts, not those of the connection's first operation.
+        self._access = None
 
     async def access(self) -> AccessControl:
         """The caller's policy decisions: the organisation's active policies, shared by the

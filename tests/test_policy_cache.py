@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -17,6 +18,7 @@ from tests.conftest import (
     start_server,
     stop_server,
 )
+from tests.live_client import LiveClient, live_client
 from tests.test_entities import GET, create, unique
 from tests.test_policies import (
     ACTIVATE,
@@ -138,3 +140,35 @@ async def test_requests_share_the_loaded_policies(member: MakeMember, replica: S
     # then each request reused the rules loaded before
     assert after.get("hit", 0) - before.get("hit", 0) == 5
     assert after.get("miss", 0) == before.get("miss", 0)
+
+
+async def query_over(live: LiveClient, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """Run a query as an operation of an open WebSocket and return its result."""
+    op_id = await live.subscribe(query, variables)
+    while True:
+        message = await live.message()
+        if message.get("id") == op_id and message["type"] in ("next", "data"):
+            payload: dict[str, Any] = message["payload"]
+            return payload
+
+
+async def test_queries_over_one_websocket_follow_policy_changes(
+    client: GraphQLClient, member: MakeMember, server: Server
+) -> None:
+    author, approver = await stewards(member)
+    viewer = await member("viewer")
+    tag = unique("socket")
+    entity = await create(client, name=unique("guarded"), tags=[tag])
+    async with live_client(server.url, viewer.tokens["accessToken"]) as live:
+        # given a viewer's WebSocket that has already read the entity
+        before = await query_over(live, GET, {"id": entity["id"]})
+        assert before["data"]["entity"] is not None
+        # when a DENY on its tag is activated
+        policy = (await author.client.data(CREATE_POLICY, {"input": deny_tag(tag)}))[
+            "createPolicy"
+        ]["policy"]
+        await activate(author, approver, policy["id"])
+        # then the next query over the same connection obeys it
+        after = await query_over(live, GET, {"id": entity["id"]})
+        assert after["data"]["entity"] is None
+        assert [e["extensions"]["code"] for e in after["errors"]] == ["NOT_FOUND"]
