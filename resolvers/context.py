@@ -38,11 +38,11 @@ class Context:
     _policies: PolicyLoaders | None = field(default=None, init=False)
     # Set for subscriptions: policy rules come from the process's shared, invalidated cache.
     _live: bool = field(default=False, init=False)
-    # A WebSocket's credential, kept to check it again while the connection lives: its
-    # expiry (None for API keys) before every event, revocation at most every interval.
     # The organisation's policy stamp read while authenticating (`app.policy_cache`); None:
     # unknown, so the rules are loaded for this request alone.
     policy_stamp: str | None = None
+    # A WebSocket's credential, kept to check it again while the connection lives: its
+    # expiry (None for API keys) before every event, revocation at most every interval.
     credential: str | None = None
     credential_expires_at: float | None = None
     _credential_checked_at: float = field(default=0.0, init=False)
