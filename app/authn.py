@@ -28,10 +28,6 @@ def bearer_token(value: Any) -> str | None:
     return token.strip()
 
 
-async def authenticate(state: AppState, token: str) -> Scope:
-    return (await authenticate_credential(state, token)).scope
-
-
 @dataclass(frozen=True, slots=True)
 class Credential:
     scope: Scope

@@ -17,10 +17,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from app import policies
 from app.access import AccessControl
 from app.audit import record_denial
-from app.authn import authenticate, bearer_token
+from app.authn import authenticate_credential, bearer_token
 from app.errors import BadUserInput, Forbidden, NexusError, Unauthenticated, as_unavailable
 from app.ingest import ingest_event
 from app.openlineage import parse_event
@@ -34,22 +33,24 @@ class PayloadTooLarge(Exception):
     pass
 
 
-async def authorize(request: Request) -> Scope:
-    """The caller, from `Authorization: Bearer <access token or API key>`; pipelines need the
-    editor role. A refusal is audited."""
+async def authorize(request: Request) -> tuple[Scope, str | None]:
+    """The caller, from `Authorization: Bearer <access token or API key>`, and its
+    organisation's policy stamp (`app.policy_cache`); pipelines need the editor role. A
+    refusal is audited."""
     state: AppState = request.app.state.nexus
     # In-process callers (`nexus seed`) hand their scope over in the ASGI state, which no
     # network client can set.
     trusted = getattr(request.state, "scope", None)
     if isinstance(trusted, Scope):
-        return trusted
+        return trusted, None
     token = bearer_token(request.headers.get("authorization"))
     if token is None:
         raise Unauthenticated(
             "Send `Authorization: Bearer <API key or access token>` (create an API key with "
             "the createApiKey mutation)."
         )
-    scope = await authenticate(state, token)
+    credential = await authenticate_credential(state, token)
+    scope = credential.scope
     if not scope.may(Role.EDITOR):
         await record_denial(
             state.sessions,
@@ -62,16 +63,19 @@ async def authorize(request: Request) -> Scope:
             f"Sending lineage needs the editor role; you are {scope.role.value}.",
             requiredRole=Role.EDITOR.value,
         )
-    return scope
+    return scope, credential.policy_stamp
 
 
-async def policies_of(request: Request, scope: Scope) -> AccessControl | None:
+async def policies_of(
+    request: Request, scope: Scope, policy_stamp: str | None
+) -> AccessControl | None:
     """The caller's policy decisions for dataset writes; none for in-process callers."""
     if isinstance(getattr(request.state, "scope", None), Scope):
         return None
     state: AppState = request.app.state.nexus
     try:
-        return await policies.access_control(state.sessions, scope=scope)
+        rules = await state.policy_cache.rules(scope.organization_id, policy_stamp)
+        return AccessControl(scope=scope, rules=rules)
     except Exception as exc:
         unavailable = as_unavailable(exc)
         if unavailable is not None:
@@ -82,11 +86,12 @@ async def policies_of(request: Request, scope: Scope) -> AccessControl | None:
 async def lineage_event(request: Request) -> Response:
     state: AppState = request.app.state.nexus
     try:
-        scope = await authorize(request)
+        scope, policy_stamp = await authorize(request)
         raw = await _json_body(request, state.settings.openlineage_max_bytes)
         if isinstance(raw, list):
             raise BadUserInput("Send a list of events to /api/v1/lineage/batch.", field=None)
-        result = await _ingest(state, scope, raw, await policies_of(request, scope))
+        access = await policies_of(request, scope, policy_stamp)
+        result = await _ingest(state, scope, raw, access)
     except PayloadTooLarge:
         return _too_large(state)
     except NexusError as exc:
@@ -102,7 +107,7 @@ async def lineage_event(request: Request) -> Response:
 async def lineage_batch(request: Request) -> Response:
     state: AppState = request.app.state.nexus
     try:
-        scope = await authorize(request)
+        scope, policy_stamp = await authorize(request)
         raw = await _json_body(request, state.settings.openlineage_max_bytes)
         events = raw.get("events") if isinstance(raw, dict) else raw
         if not isinstance(events, list):
@@ -112,7 +117,7 @@ async def lineage_batch(request: Request) -> Response:
                 f"A batch holds at most {state.settings.openlineage_max_batch} events.",
                 field="events",
             )
-        access = await policies_of(request, scope)
+        access = await policies_of(request, scope, policy_stamp)
     except PayloadTooLarge:
         return _too_large(state)
     except NexusError as exc:

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import validation
-from app.access import ACTIONS, CONDITIONS, RESOURCE_KINDS, AccessControl, Rule
+from app.access import ACTIONS, CONDITIONS, RESOURCE_KINDS, Rule
 from app.audit import record_audit
 from app.db import SessionFactory
 from app.errors import BadUserInput, Conflict, NotFound
@@ -155,13 +155,6 @@ async def active_rules(sessions: SessionFactory, *, organization_id: uuid.UUID) 
             )
         )
         return [Rule.of(row) for row in rows]
-
-
-async def access_control(sessions: SessionFactory, *, scope: Scope) -> AccessControl:
-    """The caller's policy decisions, from the active policies of their organisation."""
-    return AccessControl(
-        scope=scope, rules=await active_rules(sessions, organization_id=scope.organization_id)
-    )
 
 
 async def policies_by_ids(

@@ -21,6 +21,8 @@ from resolvers.entities.loaders import EntityLoaders
 from resolvers.lineage.loaders import LineageLoaders
 from resolvers.policies.loaders import PolicyLoaders
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class Context:
@@ -175,5 +177,3 @@ class Context:
 
 
 Info = strawberry.Info[Context, None]
-
-log = logging.getLogger(__name__)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -13,7 +14,9 @@ import pytest
 from tests.conftest import (
     GraphQLClient,
     MakeMember,
+    Member,
     Server,
+    authorized,
     services,
     start_server,
     stop_server,
@@ -61,32 +64,43 @@ async def visible(client: GraphQLClient, entity_id: str) -> bool:
     return False
 
 
+@dataclass
+class Guarded:
+    """An entity tagged with a fresh tag, a DRAFT DENY on that tag for viewers, two
+    stewards to approve it, and a viewer."""
+
+    author: Member
+    approver: Member
+    viewer: Member
+    entity_id: str
+    policy_id: str
+
+
+async def guarded(client: GraphQLClient, member: MakeMember, prefix: str) -> Guarded:
+    author, approver = await stewards(member)
+    viewer = await member("viewer")
+    tag = unique(prefix)
+    entity = await create(client, name=unique("guarded"), tags=[tag])
+    created = await author.client.data(CREATE_POLICY, {"input": deny_tag(tag)})
+    return Guarded(author, approver, viewer, entity["id"], created["createPolicy"]["policy"]["id"])
+
+
 async def test_a_policy_change_on_one_replica_holds_on_another_at_once(
     client: GraphQLClient, member: MakeMember, replica: Server
 ) -> None:
-    author, approver = await stewards(member)
-    viewer = await member("viewer")
-    tag = unique("replicated")
-    entity = await create(client, name=unique("guarded"), tags=[tag])
-    async with httpx.AsyncClient(
-        base_url=replica.url,
-        timeout=30,
-        headers={"Authorization": f"Bearer {viewer.tokens['accessToken']}"},
-    ) as http:
+    g = await guarded(client, member, "replicated")
+    async with authorized(replica, g.viewer.tokens["accessToken"]) as http:
         on_replica = GraphQLClient(http)
         # given the viewer reading the entity through the replica, which now keeps the rules
         for _ in range(2):
-            assert await visible(on_replica, entity["id"])
+            assert await visible(on_replica, g.entity_id)
         # when a DENY on its tag is activated through the other server
-        policy = (await author.client.data(CREATE_POLICY, {"input": deny_tag(tag)}))[
-            "createPolicy"
-        ]["policy"]
-        await activate(author, approver, policy["id"])
+        await activate(g.author, g.approver, g.policy_id)
         # then the replica's next request already obeys it
-        assert not await visible(on_replica, entity["id"])
+        assert not await visible(on_replica, g.entity_id)
         # and when it is disabled there, the next request sees the entity again
-        await author.client.data(ACTIVATE, {"id": policy["id"], "active": False})
-        assert await visible(on_replica, entity["id"])
+        await g.author.client.data(ACTIVATE, {"id": g.policy_id, "active": False})
+        assert await visible(on_replica, g.entity_id)
 
 
 async def test_a_deny_holds_on_every_replica_while_the_graph_is_down(
@@ -94,42 +108,28 @@ async def test_a_deny_holds_on_every_replica_while_the_graph_is_down(
 ) -> None:
     # Policies are enforced from Postgres: with Neo4j down the change is not projected, so
     # no change event reaches the replica, and only the stamp tells it the rules changed.
-    author, approver = await stewards(member)
-    viewer = await member("viewer")
-    tag = unique("outage")
-    entity = await create(client, name=unique("guarded"), tags=[tag])
-    policy = (await author.client.data(CREATE_POLICY, {"input": deny_tag(tag)}))["createPolicy"][
-        "policy"
-    ]
-    async with httpx.AsyncClient(
-        base_url=replica.url,
-        timeout=30,
-        headers={"Authorization": f"Bearer {viewer.tokens['accessToken']}"},
-    ) as http:
+    g = await guarded(client, member, "outage")
+    async with authorized(replica, g.viewer.tokens["accessToken"]) as http:
         on_replica = GraphQLClient(http)
-        assert await visible(on_replica, entity["id"])
+        assert await visible(on_replica, g.entity_id)
         services("stop", "neo4j")
         try:
             # when the DENY is activated through the other server while Neo4j is down
-            approval = (await author.client.data(REQUEST, {"id": policy["id"]}))["requestApproval"]
-            await approver.client.data(DECIDE, {"id": approval["id"], "approve": True})
-            activated = (await author.client.data(ACTIVATE_ONLY, {"id": policy["id"]}))[
+            approval = (await g.author.client.data(REQUEST, {"id": g.policy_id}))["requestApproval"]
+            await g.approver.client.data(DECIDE, {"id": approval["id"], "approve": True})
+            activated = (await g.author.client.data(ACTIVATE_ONLY, {"id": g.policy_id}))[
                 "activatePolicy"
             ]
             assert activated == {"graphSynced": False, "policy": {"state": "ACTIVE"}}
             # then the replica's next request obeys it
-            assert not await visible(on_replica, entity["id"])
+            assert not await visible(on_replica, g.entity_id)
         finally:
             services("start", "neo4j")
 
 
 async def test_requests_share_the_loaded_policies(member: MakeMember, replica: Server) -> None:
     viewer = await member("viewer")
-    async with httpx.AsyncClient(
-        base_url=replica.url,
-        timeout=30,
-        headers={"Authorization": f"Bearer {viewer.tokens['accessToken']}"},
-    ) as http:
+    async with authorized(replica, viewer.tokens["accessToken"]) as http:
         on_replica = GraphQLClient(http)
         await on_replica.data("{ me { role } }")
         before = await cache_lookups(replica.url)
@@ -155,20 +155,14 @@ async def query_over(live: LiveClient, query: str, variables: dict[str, Any]) ->
 async def test_queries_over_one_websocket_follow_policy_changes(
     client: GraphQLClient, member: MakeMember, server: Server
 ) -> None:
-    author, approver = await stewards(member)
-    viewer = await member("viewer")
-    tag = unique("socket")
-    entity = await create(client, name=unique("guarded"), tags=[tag])
-    async with live_client(server.url, viewer.tokens["accessToken"]) as live:
+    g = await guarded(client, member, "socket")
+    async with live_client(server.url, g.viewer.tokens["accessToken"]) as live:
         # given a viewer's WebSocket that has already read the entity
-        before = await query_over(live, GET, {"id": entity["id"]})
+        before = await query_over(live, GET, {"id": g.entity_id})
         assert before["data"]["entity"] is not None
         # when a DENY on its tag is activated
-        policy = (await author.client.data(CREATE_POLICY, {"input": deny_tag(tag)}))[
-            "createPolicy"
-        ]["policy"]
-        await activate(author, approver, policy["id"])
+        await activate(g.author, g.approver, g.policy_id)
         # then the next query over the same connection obeys it
-        after = await query_over(live, GET, {"id": entity["id"]})
+        after = await query_over(live, GET, {"id": g.entity_id})
         assert after["data"]["entity"] is None
         assert [e["extensions"]["code"] for e in after["errors"]] == ["NOT_FOUND"]

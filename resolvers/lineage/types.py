@@ -60,7 +60,7 @@ async def traverse(
 ) -> Traversal:
     """Run the traversal(s) through the loader and merge them into one result. `shown` is
     the slice of the reached nodes a page shows (None: all of them): only those are loaded
-    as records; the rest are only counted for RESTRICTED."""
+    as records; the rest are only checked for RESTRICTED, by id."""
     keys = [
         LineageKey(
             root=root,
