@@ -11,8 +11,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ARRAY, any_, cast, func, or_, select, tuple_
-from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,7 +23,7 @@ from app.access import (
     check_dataset_write,
 )
 from app.audit import record_audit
-from app.db import SessionFactory
+from app.db import SessionFactory, among
 from app.entities import WriteResult
 from app.errors import BadUserInput, Conflict, NotFound
 from app.jobs import record_job_change
@@ -40,7 +39,7 @@ async def datasets_by_ids(
     session: AsyncSession, *, organization_id: uuid.UUID, ids: Sequence[uuid.UUID]
 ) -> list[Dataset | None]:
     rows = await session.scalars(
-        select(Dataset).where(Dataset.organization_id == organization_id, Dataset.id.in_(ids))
+        select(Dataset).where(Dataset.organization_id == organization_id, among(Dataset.id, ids))
     )
     found = {row.id: row for row in rows}
     return [found.get(key) for key in ids]
@@ -54,7 +53,7 @@ async def readable_ids(
     rows = await session.scalars(
         select(Dataset.id).where(
             Dataset.organization_id == access.scope.organization_id,
-            Dataset.id == any_(cast(list(ids), ARRAY(PG_UUID(as_uuid=True)))),
+            among(Dataset.id, ids),
             access.allowed_clause("read", DATASET_COLUMNS),
         )
     )
@@ -79,7 +78,7 @@ async def versions_by_dataset_ids(
 ) -> list[list[DatasetVersion]]:
     rows = await session.scalars(
         select(DatasetVersion)
-        .where(DatasetVersion.dataset_id.in_(ids))
+        .where(among(DatasetVersion.dataset_id, ids))
         .order_by(DatasetVersion.dataset_id, DatasetVersion.version)
     )
     grouped: dict[uuid.UUID, list[DatasetVersion]] = {key: [] for key in ids}

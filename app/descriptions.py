@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import record_audit
-from app.db import SessionFactory
+from app.db import SessionFactory, among
 from app.errors import BadUserInput, NotFound
 from app.models import Dataset, Entity, EntityDataset
 from app.outbox import append_event
@@ -65,7 +65,7 @@ async def datasets_of_entities(
         .join(Dataset, Dataset.id == EntityDataset.dataset_id)
         .where(
             EntityDataset.organization_id == organization_id,
-            EntityDataset.entity_id.in_(ids),
+            among(EntityDataset.entity_id, ids),
             Dataset.deleted_at.is_(None),
         )
         .order_by(Dataset.namespace, Dataset.name)
@@ -84,7 +84,7 @@ async def entities_of_datasets(
         .join(Entity, Entity.id == EntityDataset.entity_id)
         .where(
             EntityDataset.organization_id == organization_id,
-            EntityDataset.dataset_id.in_(ids),
+            among(EntityDataset.dataset_id, ids),
             Entity.deleted_at.is_(None),
         )
         .order_by(Entity.name, Entity.id)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import validation
 from app.access import AccessControl, check_entity_access
 from app.audit import record_audit
-from app.db import SessionFactory
+from app.db import SessionFactory, among
 from app.errors import BadUserInput, Conflict, NotFound
 from app.models import Entity, EntityVersion, Relationship
 from app.outbox import append_event
@@ -74,7 +74,7 @@ async def entities_by_ids(
 ) -> list[Entity | None]:
     """One statement for all ids; results in key order, None for a miss."""
     rows = await session.scalars(
-        select(Entity).where(Entity.organization_id == organization_id, Entity.id.in_(ids))
+        select(Entity).where(Entity.organization_id == organization_id, among(Entity.id, ids))
     )
     found = {row.id: row for row in rows}
     return [found.get(key) for key in ids]
@@ -85,7 +85,7 @@ async def relationships_by_ids(
 ) -> list[Relationship | None]:
     rows = await session.scalars(
         select(Relationship).where(
-            Relationship.organization_id == organization_id, Relationship.id.in_(ids)
+            Relationship.organization_id == organization_id, among(Relationship.id, ids)
         )
     )
     found = {row.id: row for row in rows}

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import record_audit
+from app.db import among
 from app.models import Job, Run
 from app.outbox import append_event
 from app.scope import Scope
@@ -30,7 +31,7 @@ async def jobs_by_ids(
     session: AsyncSession, *, organization_id: uuid.UUID, ids: Sequence[uuid.UUID]
 ) -> list[Job | None]:
     rows = await session.scalars(
-        select(Job).where(Job.organization_id == organization_id, Job.id.in_(ids))
+        select(Job).where(Job.organization_id == organization_id, among(Job.id, ids))
     )
     found = {row.id: row for row in rows}
     return [found.get(key) for key in ids]
@@ -62,7 +63,7 @@ async def runs_by_job_ids(
             )
             .label("rank"),
         )
-        .where(Run.organization_id == organization_id, Run.job_id.in_(ids))
+        .where(Run.organization_id == organization_id, among(Run.job_id, ids))
         .subquery()
     )
     rows = await session.scalars(

@@ -26,7 +26,7 @@ from strawberry.types import ExecutionResult
 
 from app.audit_feed import AuditFeed
 from app.authn import authenticate_credential, bearer_token
-from app.db import create_engine, create_session_factory
+from app.db import create_engine, create_read_session_factory, create_session_factory
 from app.errors import NexusError, as_unavailable
 from app.live import LiveChannel
 from app.live_reads import LiveReads
@@ -124,17 +124,18 @@ async def open_state(settings: Settings) -> AppState:
     engine = create_engine(settings)
     graph = create_graph(settings)
     sessions = create_session_factory(engine)
+    reads = create_read_session_factory(engine)
     live = LiveChannel(
         settings.redis_url.get_secret_value(), queue_size=settings.subscriber_queue_size
     )
-    live_reads = LiveReads(sessions)
+    live_reads = LiveReads(reads)
     live.add_observer(live_reads.observe)
     redis = aioredis.from_url(
         settings.redis_url.get_secret_value(),
         socket_connect_timeout=READINESS_TIMEOUT,
         socket_timeout=READINESS_TIMEOUT,
     )
-    policy_cache = PolicyCache(sessions, redis, max_age=settings.policy_cache_max_age)
+    policy_cache = PolicyCache(reads, redis, max_age=settings.policy_cache_max_age)
     live.add_observer(policy_cache.observe)
     await live.start()
     await live.wait_ready(within=settings.database_connect_timeout)
@@ -143,6 +144,7 @@ async def open_state(settings: Settings) -> AppState:
         settings=settings,
         engine=engine,
         sessions=sessions,
+        reads=reads,
         graph=graph,
         live=live,
         live_reads=live_reads,

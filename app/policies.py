@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import validation
 from app.access import ACTIONS, CONDITIONS, RESOURCE_KINDS, Rule
 from app.audit import record_audit
-from app.db import SessionFactory
+from app.db import SessionFactory, among
 from app.errors import BadUserInput, Conflict, NotFound
 from app.models import Entity, Membership, Policy, PolicyVersion
 from app.outbox import append_event
@@ -163,7 +163,7 @@ async def policies_by_ids(
     rows = await session.scalars(
         select(Policy).where(
             Policy.organization_id == organization_id,
-            Policy.id.in_(ids),
+            among(Policy.id, ids),
             Policy.deleted_at.is_(None),
         )
     )

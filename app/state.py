@@ -24,6 +24,8 @@ class AppState:
     settings: Settings
     engine: AsyncEngine
     sessions: SessionFactory
+    # Autocommit sessions for reads (app.db.create_read_session_factory).
+    reads: SessionFactory
     graph: Graph
     live: LiveChannel
     audit_feed: AuditFeed

@@ -29,7 +29,7 @@ class DatasetByIdLoader(DataLoader[uuid.UUID, Dataset | None]):
         super().__init__(load_fn=self._load)
 
     async def _load(self, ids: list[uuid.UUID]) -> Sequence[Dataset | None]:
-        async with self._state.sessions() as session:
+        async with self._state.reads() as session:
             found = await dataset_records.datasets_by_ids(
                 session, organization_id=self._scope.organization_id, ids=ids
             )
@@ -47,7 +47,7 @@ class ReadableByIdLoader(DataLoader[uuid.UUID, bool]):
 
     async def _load(self, ids: list[uuid.UUID]) -> Sequence[bool]:
         access = await self._access()
-        async with self._state.sessions() as session:
+        async with self._state.reads() as session:
             readable = await dataset_records.readable_ids(session, access=access, ids=ids)
         return [key in readable for key in ids]
 
@@ -58,7 +58,7 @@ class VersionsByDatasetLoader(DataLoader[uuid.UUID, list[DatasetVersion]]):
         super().__init__(load_fn=self._load)
 
     async def _load(self, ids: list[uuid.UUID]) -> Sequence[list[DatasetVersion]]:
-        async with self._state.sessions() as session:
+        async with self._state.reads() as session:
             return await dataset_records.versions_by_dataset_ids(session, ids=ids)
 
 
@@ -70,7 +70,7 @@ class JobByIdLoader(DataLoader[uuid.UUID, Job | None]):
         super().__init__(load_fn=self._load)
 
     async def _load(self, ids: list[uuid.UUID]) -> Sequence[Job | None]:
-        async with self._state.sessions() as session:
+        async with self._state.reads() as session:
             found = await job_records.jobs_by_ids(
                 session, organization_id=self._scope.organization_id, ids=ids
             )
@@ -85,7 +85,7 @@ class RunsByJobLoader(DataLoader[uuid.UUID, list[Run]]):
         super().__init__(load_fn=self._load)
 
     async def _load(self, ids: list[uuid.UUID]) -> Sequence[list[Run]]:
-        async with self._state.sessions() as session:
+        async with self._state.reads() as session:
             return await job_records.runs_by_job_ids(
                 session, organization_id=self._scope.organization_id, ids=ids, limit=RUNS_PER_JOB
             )
@@ -102,7 +102,7 @@ class JobsByDatasetLoader(DataLoader[uuid.UUID, list[Job]]):
         super().__init__(load_fn=self._load)
 
     async def _load(self, ids: list[uuid.UUID]) -> Sequence[list[Job]]:
-        async with self._state.sessions() as session:
+        async with self._state.reads() as session:
             found = await job_records.jobs_touching_datasets(
                 session,
                 organization_id=self._scope.organization_id,
@@ -121,7 +121,7 @@ class DatasetsByEntityLoader(DataLoader[uuid.UUID, list[Dataset]]):
         super().__init__(load_fn=self._load)
 
     async def _load(self, ids: list[uuid.UUID]) -> Sequence[list[Dataset]]:
-        async with self._state.sessions() as session:
+        async with self._state.reads() as session:
             found = await description_records.datasets_of_entities(
                 session, organization_id=self._scope.organization_id, ids=ids
             )
@@ -137,7 +137,7 @@ class EntitiesByDatasetLoader(DataLoader[uuid.UUID, list[Entity]]):
         super().__init__(load_fn=self._load)
 
     async def _load(self, ids: list[uuid.UUID]) -> Sequence[list[Entity]]:
-        async with self._state.sessions() as session:
+        async with self._state.reads() as session:
             found = await description_records.entities_of_datasets(
                 session, organization_id=self._scope.organization_id, ids=ids
             )

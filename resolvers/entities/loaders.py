@@ -32,7 +32,7 @@ class EntityByIdLoader(DataLoader[uuid.UUID, Entity | None]):
         super().__init__(load_fn=self._load)
 
     async def _load(self, ids: list[uuid.UUID]) -> Sequence[Entity | None]:
-        async with self._state.sessions() as session:
+        async with self._state.reads() as session:
             found = await records.entities_by_ids(
                 session, organization_id=self._scope.organization_id, ids=ids
             )
@@ -45,7 +45,7 @@ class RelationshipByIdLoader(DataLoader[uuid.UUID, Relationship | None]):
         super().__init__(load_fn=self._load)
 
     async def _load(self, ids: list[uuid.UUID]) -> Sequence[Relationship | None]:
-        async with self._state.sessions() as session:
+        async with self._state.reads() as session:
             return await records.relationships_by_ids(
                 session, organization_id=self._scope.organization_id, ids=ids
             )

@@ -47,7 +47,7 @@ class PolicyByIdLoader(DataLoader[uuid.UUID, Policy | None]):
     async def _load(self, ids: list[uuid.UUID]) -> Sequence[Policy | None]:
         if not self._scope.may(Role.STEWARD):
             return [None] * len(ids)
-        async with self._state.sessions() as session:
+        async with self._state.reads() as session:
             return await policies.policies_by_ids(
                 session, organization_id=self._scope.organization_id, ids=ids
             )
