@@ -1,60 +1,44 @@
 """What every subscriber of a process needs for one change event, loaded once per process.
 
 Without it, each subscriber would reload its organisation's policies and the changed records
-for every event: a thousand subscribers, a thousand queries per event. Here the active policy
-rules of an organisation are cached until a policy event passes through the change stream
-(or, as a safety net, for a few seconds), and an event's records are read once; each
-subscriber then decides what it may see in memory.
+for every event: a thousand subscribers, a thousand queries per event. Here an event's records
+and its organisation's policy stamp are read once per process; the subscribers then take the
+active rules from the process's `PolicyCache` under that stamp, exactly as requests do, and
+each decides what it may see in memory.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from app import entities as entity_records
-from app import policies
-from app.access import Rule
 from app.changes import Change
 from app.db import SessionFactory
 from app.models import Entity, Relationship
-from app.policy_cache import failed
+from app.policy_cache import PolicyCache, failed
 
-RULES_TTL = 5.0
 EVENTS_KEPT = 256
 
 
 @dataclass(frozen=True, slots=True)
 class EventRecords:
-    """The entities and relationship an event is about, as stored (not yet access-checked)."""
+    """The entities and relationship an event is about, as stored (not yet access-checked),
+    and the policy stamp of its organisation when the process received it (None: Redis could
+    not be read, so each subscriber loads the rules itself)."""
 
+    policy_stamp: str | None = None
     entities: dict[uuid.UUID, Entity | None] = field(default_factory=dict)
     relationships: dict[uuid.UUID, Relationship | None] = field(default_factory=dict)
 
 
 class LiveReads:
-    def __init__(self, sessions: SessionFactory) -> None:
+    def __init__(self, sessions: SessionFactory, policy_cache: PolicyCache) -> None:
         self._sessions = sessions
-        self._rules: dict[uuid.UUID, tuple[float, asyncio.Future[list[Rule]]]] = {}
+        self._policy_cache = policy_cache
         self._events: OrderedDict[int, asyncio.Future[EventRecords]] = OrderedDict()
-
-    def observe(self, change: Change) -> None:
-        """Called for every change the process receives: a policy change drops the rules."""
-        if change.aggregate_type == "policy":
-            self._rules.pop(change.organization_id, None)
-
-    async def rules(self, organization_id: uuid.UUID) -> list[Rule]:
-        cached = self._rules.get(organization_id)
-        if cached is None or time.monotonic() - cached[0] > RULES_TTL or failed(cached[1]):
-            future = asyncio.ensure_future(
-                policies.active_rules(self._sessions, organization_id=organization_id)
-            )
-            cached = (time.monotonic(), future)
-            self._rules[organization_id] = cached
-        return await asyncio.shield(cached[1])
 
     async def records(self, change: Change) -> EventRecords:
         future = self._events.get(change.seq)
@@ -75,9 +59,10 @@ class LiveReads:
             entity_ids.update(change.endpoints)
         elif change.aggregate_type == "description":
             entity_ids.update(change.endpoints)
-        if not entity_ids and not relationship_ids:
-            return EventRecords()
         org = change.organization_id
+        stamp = await self._policy_cache.stamp(org)
+        if not entity_ids and not relationship_ids:
+            return EventRecords(policy_stamp=stamp)
         async with self._sessions() as session:
             ordered = sorted(entity_ids)
             found = await entity_records.entities_by_ids(session, organization_id=org, ids=ordered)
@@ -85,6 +70,7 @@ class LiveReads:
                 session, organization_id=org, ids=relationship_ids
             )
         return EventRecords(
+            policy_stamp=stamp,
             entities=dict(zip(ordered, found, strict=True)),
             relationships=dict(zip(relationship_ids, rels, strict=True)),
         )

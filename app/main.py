@@ -128,8 +128,6 @@ async def open_state(settings: Settings) -> AppState:
     live = LiveChannel(
         settings.redis_url.get_secret_value(), queue_size=settings.subscriber_queue_size
     )
-    live_reads = LiveReads(reads)
-    live.add_observer(live_reads.observe)
     redis = aioredis.from_url(
         settings.redis_url.get_secret_value(),
         socket_connect_timeout=READINESS_TIMEOUT,
@@ -137,6 +135,7 @@ async def open_state(settings: Settings) -> AppState:
     )
     policy_cache = PolicyCache(reads, redis, max_age=settings.policy_cache_max_age)
     live.add_observer(policy_cache.observe)
+    live_reads = LiveReads(reads, policy_cache)
     await live.start()
     await live.wait_ready(within=settings.database_connect_timeout)
     projector = Projector(engine=engine, graph=graph, publisher=live, settings=settings)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from app.access import AccessControl, Rule
+from app.access import AccessControl
 from app.authn import authenticate_credential
 from app.errors import NexusError, Unauthenticated, as_unavailable
 from app.scope import Scope
@@ -38,10 +37,9 @@ class Context:
     _lineage: LineageLoaders | None = field(default=None, init=False)
     _access: AccessControl | None = field(default=None, init=False)
     _policies: PolicyLoaders | None = field(default=None, init=False)
-    # Set for subscriptions: policy rules come from the process's shared, invalidated cache.
-    _live: bool = field(default=False, init=False)
-    # The organisation's policy stamp read while authenticating (`app.policy_cache`); None:
-    # unknown, so the rules are loaded for this request alone.
+    # The organisation's policy stamp (`app.policy_cache`), read while authenticating a
+    # request, or with each event a subscription receives; None: unknown, so the rules are
+    # loaded for this operation alone.
     policy_stamp: str | None = None
     # A WebSocket's credential, kept to check it again while the connection lives: its
     # expiry (None for API keys) before every event, revocation at most every interval.
@@ -96,7 +94,6 @@ class Context:
 
     def refresh_loaders(self) -> None:
         """Fresh loaders and the policies in force now: a subscription gets them per event."""
-        self._live = True
         self.release()
         self.authenticate_as(self.principal)
 
@@ -117,8 +114,10 @@ class Context:
                     loader.batch = None
         self._entities = self._datasets = self._lineage = self._policies = None
         # A WebSocket keeps one context for all its operations: each decides with the
-        # policies in force when it starts, not those of the connection's first operation.
+        # policies in force when it starts, not those of the connection's first operation,
+        # nor under the stamp a subscription's last event was read with.
         self._access = None
+        self.policy_stamp = None
 
     async def access(self) -> AccessControl:
         """The caller's policy decisions: the organisation's active policies, shared by the
@@ -127,11 +126,7 @@ class Context:
         if self._access is None:
             scope = self.scope
             org = scope.organization_id
-            rules: Sequence[Rule] = (
-                await self.state.live_reads.rules(org)
-                if self._live
-                else await self.state.policy_cache.rules(org, self.policy_stamp)
-            )
+            rules = await self.state.policy_cache.rules(org, self.policy_stamp)
             self._access = AccessControl(scope=scope, rules=rules)
         return self._access
 

@@ -3,6 +3,7 @@ every replica with the very next request."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +23,8 @@ from tests.conftest import (
     stop_server,
 )
 from tests.live_client import LiveClient, live_client
-from tests.test_entities import GET, create, unique
+from tests.test_entities import GET, UPDATE, create, unique
+from tests.test_live import ENTITY_CHANGED
 from tests.test_policies import (
     ACTIVATE,
     CREATE_POLICY,
@@ -140,6 +142,39 @@ async def test_requests_share_the_loaded_policies(member: MakeMember, replica: S
     # then each request reused the rules loaded before
     assert after.get("hit", 0) - before.get("hit", 0) == 5
     assert after.get("miss", 0) == before.get("miss", 0)
+
+
+async def test_subscription_events_share_the_loaded_policies(
+    client: GraphQLClient, member: MakeMember, replica: Server
+) -> None:
+    viewer = await member("viewer")
+    token = viewer.tokens["accessToken"]
+    watched = await create(client, name=unique("watched"))
+    async with live_client(replica.url, token) as live:
+        # given a viewer subscribed on the replica, which holds the organisation's policies
+        await live.subscribe(ENTITY_CHANGED, {"id": watched["id"]})
+        await asyncio.sleep(0.3)
+        first = await rename(client, watched["id"], "renamed-0")
+        while (await live.event())["data"]["entityChanged"]["seq"] < first:
+            pass  # the creation's event, if it was published after the subscription began
+        before = await cache_lookups(replica.url)
+        # when three more changes reach the subscriber
+        seqs = [await rename(client, watched["id"], f"renamed-{n}") for n in (1, 2, 3)]
+        events = [(await live.event())["data"]["entityChanged"] for _ in seqs]
+        after = await cache_lookups(replica.url)
+    assert [e["seq"] for e in events] == seqs
+    assert all(e["entity"] is not None for e in events)
+    # then each event was judged by the shared rules, under the stamp read with the event,
+    # and none loaded the rules again
+    assert after.get("hit", 0) - before.get("hit", 0) == 3
+    assert after.get("miss", 0) == before.get("miss", 0)
+    assert after.get("bypass", 0) == before.get("bypass", 0)
+
+
+async def rename(client: GraphQLClient, entity_id: str, name: str) -> int:
+    data = await client.data(UPDATE, {"input": {"id": entity_id, "name": name}})
+    seq: int = data["updateEntity"]["seq"]
+    return seq
 
 
 async def query_over(live: LiveClient, query: str, variables: dict[str, Any]) -> dict[str, Any]:

@@ -40,8 +40,10 @@ async def live_changes(info: Info) -> AsyncIterator[Change]:
 
 async def _prime(context: Context, change: Change) -> None:
     """Hand the subscriber's loaders the event's records, read once for the whole process,
-    as this subscriber may see them."""
+    as this subscriber may see them, and the policy stamp read with them: the event is
+    judged by the policies in force when the process received it."""
     reads = await context.state.live_reads.records(change)
+    context.policy_stamp = reads.policy_stamp
     if reads.entities:
         access = await context.access()
         ids = list(reads.entities)
