@@ -71,7 +71,7 @@ async def datasets_of_entities(
         .order_by(Dataset.namespace, Dataset.name)
     )
     grouped: dict[uuid.UUID, list[Dataset]] = {key: [] for key in ids}
-    for entity_id, dataset in rows.tuples():
+    for entity_id, dataset in rows:
         grouped[entity_id].append(dataset)
     return [grouped[key] for key in ids]
 
@@ -90,7 +90,7 @@ async def entities_of_datasets(
         .order_by(Entity.name, Entity.id)
     )
     grouped: dict[uuid.UUID, list[Entity]] = {key: [] for key in ids}
-    for dataset_id, entity in rows.tuples():
+    for dataset_id, entity in rows:
         grouped[dataset_id].append(entity)
     return [grouped[key] for key in ids]
 

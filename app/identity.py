@@ -62,7 +62,7 @@ async def users_by_ids(
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.organization_id == organization_id, User.id.in_(ids))
     )
-    found = {user.id: (user, membership) for user, membership in rows.tuples()}
+    found = {user.id: (user, membership) for user, membership in rows}
     return [found.get(key) for key in ids]
 
 

@@ -62,7 +62,7 @@ async def login(
         )
         if organization_slug is not None:
             query = query.where(Organization.slug == organization_slug.strip().lower())
-        row = (await session.execute(query.limit(1))).tuples().first()
+        row = (await session.execute(query.limit(1))).first()
         if row is None:
             raise Unauthenticated("This user is not a member of that organisation.")
         membership, org = row
@@ -139,20 +139,16 @@ async def refresh(sessions: SessionFactory, *, token: str, refresh_ttl: int) -> 
         else:
             reused = None
             member = (
-                (
-                    await session.execute(
-                        select(User, Membership)
-                        .join(Membership, Membership.user_id == User.id)
-                        .where(
-                            User.id == row.user_id,
-                            User.disabled_at.is_(None),
-                            Membership.organization_id == row.organization_id,
-                        )
+                await session.execute(
+                    select(User, Membership)
+                    .join(Membership, Membership.user_id == User.id)
+                    .where(
+                        User.id == row.user_id,
+                        User.disabled_at.is_(None),
+                        Membership.organization_id == row.organization_id,
                     )
                 )
-                .tuples()
-                .first()
-            )
+            ).first()
             if member is None:
                 raise Unauthenticated("This user can no longer sign in here.")
             user, membership = member
