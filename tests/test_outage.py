@@ -140,6 +140,29 @@ async def test_postgres_outage_answers_unavailable_and_recovers(
     assert refused["entities"]["totalCount"] == 0
 
 
+async def test_connections_lost_in_a_postgres_restart_are_replaced_unseen(
+    client: GraphQLClient,
+) -> None:
+    # given a service whose connection pool holds connections to Postgres
+    entity = await create(client, name=unique("pg-restart"))
+    for _ in range(3):
+        await client.data("query($id: ID!) { entity(id: $id) { name } }", {"id": entity["id"]})
+    # when Postgres restarts while the service is idle
+    services("stop", "postgres")
+    services("start", "postgres")
+    # then the very first read and write after it succeed: the dead connections were
+    # replaced before use, not discovered by failing a request
+    read = await client.execute(
+        "query($id: ID!) { entity(id: $id) { name } }", {"id": entity["id"]}
+    )
+    assert "errors" not in read, read
+    assert read["data"]["entity"]["name"] == entity["name"]
+    written = await client.execute(
+        CREATE, {"input": {"kind": "service", "name": unique("after-restart")}}
+    )
+    assert "errors" not in written, written
+
+
 async def test_redis_outage_keeps_tokens_working_but_refuses_logins(
     client: GraphQLClient,
     anonymous: GraphQLClient,
