@@ -590,3 +590,38 @@ async def test_a_hidden_dataset_beyond_the_page_still_makes_the_page_restricted(
     assert [e["node"] for e in second["dataset"]["downstream"]["edges"]] == [
         {"distance": 2, "restricted": True, "dataset": None}
     ]
+
+
+async def test_a_page_asks_about_datasets_beyond_it_only_when_a_policy_could_hide_them(
+    member: MakeMember,
+) -> None:
+    # given start -> middle -> last in an organisation without any policy
+    org = unique("paging-co")
+    editor = await member("editor", organization=org)
+    reader = await member("viewer", organization=org)
+    ns = f"postgres://{unique('beyond')}:5432"
+    await send(editor.client, job_event(ns, "one", ["start"], ["middle"]))
+    await send(editor.client, job_event(ns, "two", ["middle"], ["last"]))
+    start_id = await dataset_id(editor.client, ns, "start")
+
+    async def first_page() -> dict[str, Any]:
+        await reader.client.data(PAGED, {"id": start_id, "first": 1})  # rules now cached
+        return await reader.client.execute(PAGED, {"id": start_id, "first": 1})
+
+    open_page = await first_page()
+    # when a DENY on reading datasets applies to viewers, for a tag none of these carry
+    author = await member("steward", organization=org)
+    approver = await member("steward", organization=org)
+    created = await author.client.data(
+        CREATE_POLICY, {"input": deny_datasets(["read"], "viewer", tags=[unique("unused")])}
+    )
+    await activate(author, approver, created["createPolicy"]["policy"]["id"])
+    guarded_page = await first_page()
+    # then the viewer's first page, one of the two datasets reached, is the same and complete
+    assert guarded_page["data"] == open_page["data"]
+    downstream = open_page["data"]["dataset"]["downstream"]
+    assert downstream["totalCount"] == 2
+    assert downstream["partialReasons"] == []
+    # and only under the DENY was Postgres asked whether the dataset beyond the page is hidden
+    trips_open = open_page["extensions"]["roundTrips"]["postgres"]
+    assert guarded_page["extensions"]["roundTrips"]["postgres"] == trips_open + 1
