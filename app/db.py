@@ -54,7 +54,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
 # lookup on the benchmark machine. Instead, a checkout costs nothing when the connection is
 # known alive or known dead: a server that shuts down or crashes closes its sockets, which
 # asyncpg notices at once (`is_closed`). Only a connection idle for longer than this is
-# pinged, for deaths that send nothing (a dropped network path, an idle timeout on the way).
+# pinged, for deaths the client learns of only by sending (a firewall or proxy on the way
+# that dropped an idle connection answers the ping with a reset).
 PING_AFTER_IDLE = 10.0
 
 
@@ -73,6 +74,8 @@ def _check_on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
     try:
         dbapi_connection.ping()
     except Exception as exc:
+        if driver is not None and not driver.is_closed():
+            raise  # not a dead connection: a real error, reported as such
         raise InvalidatePoolError(f"connection found dead after being idle: {exc}") from exc
 
 

@@ -79,8 +79,9 @@ class GraphQLApp(GraphQL[Context, None]):
                 if isinstance(request, WebSocket):
                     context.hold_credential(token, credential.expires_at)
                 else:
-                    # A WebSocket outlives any stamp read at its start: its operations load
-                    # the policies themselves.
+                    # A WebSocket outlives any stamp read at its start: its query operations
+                    # load the policies themselves, and a subscription takes the stamp read
+                    # with each event (resolvers.changes.live).
                     context.policy_stamp = credential.policy_stamp
                 await context.access()
         except NexusError as exc:

@@ -40,8 +40,8 @@ log = logging.getLogger("nexus.policies")
 
 LOOKUPS = Counter(
     "nexus_policy_cache_lookups",
-    "Active-policy lookups by requests: hit (shared copy), miss (loaded), bypass (Redis "
-    "unreadable, loaded without caching)",
+    "Active-policy lookups by requests and subscription events: hit (shared copy), miss "
+    "(loaded), bypass (stamp unknown or caching off, loaded without caching)",
     ["result"],
 )
 

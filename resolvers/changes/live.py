@@ -43,9 +43,14 @@ async def _prime(context: Context, change: Change) -> None:
     as this subscriber may see them, and the policy stamp read with them: the event is
     judged by the policies in force when the process received it."""
     reads = await context.state.live_reads.records(change)
+    # The stamp serves this event's decision only: a WebSocket's operations share one
+    # context, and a query sent on it meanwhile must not take the rules under this stamp.
     context.policy_stamp = reads.policy_stamp
-    if reads.entities:
+    try:
         access = await context.access()
+    finally:
+        context.policy_stamp = None
+    if reads.entities:
         ids = list(reads.entities)
         shown = access.present_entities([reads.entities[key] for key in ids])
         context.entities.entity_by_id.prime_many(dict(zip(ids, shown, strict=True)))
