@@ -74,8 +74,7 @@ async def policies_of(
         return None
     state: AppState = request.app.state.nexus
     try:
-        rules = await state.policy_cache.rules(scope.organization_id, policy_stamp)
-        return AccessControl(scope=scope, rules=rules)
+        return await state.policy_cache.access_control(scope, policy_stamp)
     except Exception as exc:
         unavailable = as_unavailable(exc)
         if unavailable is not None:

@@ -32,9 +32,10 @@ import redis.asyncio as aioredis
 from prometheus_client import Counter
 
 from app import policies
-from app.access import Rule
+from app.access import AccessControl, Rule
 from app.changes import Change
 from app.db import SessionFactory
+from app.scope import Scope
 
 log = logging.getLogger("nexus.policies")
 
@@ -81,6 +82,10 @@ class PolicyCache:
             self.forget_all()
             return None
         return stamp_of(value)
+
+    async def access_control(self, scope: Scope, stamp: str | None) -> AccessControl:
+        """The caller's policy decisions under the organisation's rules as of `stamp`."""
+        return AccessControl(scope=scope, rules=await self.rules(scope.organization_id, stamp))
 
     async def rules(self, organization_id: uuid.UUID, stamp: str | None) -> Sequence[Rule]:
         """The organisation's active rules as of `stamp` (None: unknown, load them fresh)."""

@@ -124,15 +124,10 @@ class Context:
         process's requests while its policy stamp holds (`app.policy_cache`), looked up
         once per request (`GraphQLApp.get_context` does so before the operation starts)."""
         if self._access is None:
-            scope = self.scope
-            org = scope.organization_id
-            rules = await self.state.policy_cache.rules(org, self.policy_stamp)
-            self._access = AccessControl(scope=scope, rules=rules)
+            self._access = await self.state.policy_cache.access_control(
+                self.scope, self.policy_stamp
+            )
         return self._access
-
-    def fresh(self) -> Context:
-        """A context for one subscription event: fresh loaders and freshly loaded policies."""
-        return Context(state=self.state, principal=self.scope, request=self.request)
 
     @property
     def scope(self) -> Scope:

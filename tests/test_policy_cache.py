@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,12 @@ async def cache_lookups(url: str) -> dict[str, float]:
     return {result: float(value) for result, value in found}
 
 
+@asynccontextmanager
+async def client_on(server: Server, token: str) -> AsyncIterator[GraphQLClient]:
+    async with authorized(server, token) as http:
+        yield GraphQLClient(http)
+
+
 async def visible(client: GraphQLClient, entity_id: str) -> bool:
     """Whether the entity can be read; a hidden one is NOT_FOUND, like a missing one."""
     body = await client.execute(GET, {"id": entity_id})
@@ -91,8 +98,7 @@ async def test_a_policy_change_on_one_replica_holds_on_another_at_once(
     client: GraphQLClient, member: MakeMember, replica: Server
 ) -> None:
     g = await guarded(client, member, "replicated")
-    async with authorized(replica, g.viewer.tokens["accessToken"]) as http:
-        on_replica = GraphQLClient(http)
+    async with client_on(replica, g.viewer.tokens["accessToken"]) as on_replica:
         # given the viewer reading the entity through the replica, which now keeps the rules
         for _ in range(2):
             assert await visible(on_replica, g.entity_id)
@@ -111,8 +117,7 @@ async def test_a_deny_holds_on_every_replica_while_the_graph_is_down(
     # Policies are enforced from Postgres: with Neo4j down the change is not projected, so
     # no change event reaches the replica, and only the stamp tells it the rules changed.
     g = await guarded(client, member, "outage")
-    async with authorized(replica, g.viewer.tokens["accessToken"]) as http:
-        on_replica = GraphQLClient(http)
+    async with client_on(replica, g.viewer.tokens["accessToken"]) as on_replica:
         assert await visible(on_replica, g.entity_id)
         services("stop", "neo4j")
         try:
@@ -131,8 +136,7 @@ async def test_a_deny_holds_on_every_replica_while_the_graph_is_down(
 
 async def test_requests_share_the_loaded_policies(member: MakeMember, replica: Server) -> None:
     viewer = await member("viewer")
-    async with authorized(replica, viewer.tokens["accessToken"]) as http:
-        on_replica = GraphQLClient(http)
+    async with client_on(replica, viewer.tokens["accessToken"]) as on_replica:
         await on_replica.data("{ me { role } }")
         before = await cache_lookups(replica.url)
         # when the same organisation asks five more times without any policy change
