@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
+from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 
 from app.access import AccessControl
@@ -92,6 +93,31 @@ class Context:
             return
         self._credential_checked_at = time.monotonic()
 
+    @property
+    def is_connection(self) -> bool:
+        """A WebSocket's context: built once, when the connection opens, and forked for
+        each of its operations (`for_operation`)."""
+        return isinstance(self.request, WebSocket)
+
+    def for_operation(self) -> Context:
+        """The context of one operation on this connection: the same caller and credential,
+        its own loaders and policy decisions. Operations on one socket run concurrently: with
+        a shared context, an event received by one subscription would replace the loaders
+        another operation is reading from, and a query would take the decisions and records
+        loaded for that subscription's last event."""
+        operation = Context(
+            state=self.state,
+            principal=self.principal,
+            request=self.request,
+            response=self.response,
+            auth_error=self.auth_error,
+            connection_params=self.connection_params,
+            credential=self.credential,
+            credential_expires_at=self.credential_expires_at,
+        )
+        operation._credential_checked_at = self._credential_checked_at
+        return operation
+
     def refresh_loaders(self) -> None:
         """Fresh loaders and the policies in force now: a subscription gets them per event."""
         self.release()
@@ -113,9 +139,6 @@ class Context:
                     loader.clear_all()
                     loader.batch = None
         self._entities = self._datasets = self._lineage = self._policies = None
-        # A WebSocket keeps one context for all its operations: each decides with the
-        # policies in force when it starts, not those of the connection's first operation,
-        # nor under the stamp a subscription's last event was read with.
         self._access = None
         self.policy_stamp = None
 

@@ -10,6 +10,7 @@ from strawberry.extensions import SchemaExtension
 
 from app.errors import ErrorCode, NexusError, as_unavailable
 from app.roundtrips import RoundTrips, tracking_round_trips
+from resolvers.context import Context
 
 INTERNAL_MESSAGE = "Internal server error. It has been logged; retrying will not help."
 
@@ -55,17 +56,20 @@ class ErrorCodes(SchemaExtension):
                 errors[:] = [translate_error(error) for error in errors]
 
 
-class ReleaseLoaders(SchemaExtension):
-    """Frees the request's DataLoader caches when the operation is over (see
-    `Context.release`)."""
+class OperationContext(SchemaExtension):
+    """Gives each operation on a WebSocket a context of its own (`Context.for_operation`),
+    and frees an operation's DataLoader caches when it is over (`Context.release`)."""
 
     def on_operation(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, Context) and context.is_connection:
+            context = context.for_operation()
+            self.execution_context.context = context
         try:
             yield
         finally:
-            release = getattr(self.execution_context.context, "release", None)
-            if release is not None:
-                release()
+            if isinstance(context, Context):
+                context.release()
 
 
 class RoundTripReporter(SchemaExtension):

@@ -34,7 +34,7 @@ from resolvers.entities.mutations import EntityMutations
 from resolvers.entities.queries import EntityQueries
 from resolvers.entities.subscriptions import EntitySubscriptions
 from resolvers.entities.types import Entity, Relationship
-from resolvers.extensions import ErrorCodes, ReleaseLoaders, RoundTripReporter
+from resolvers.extensions import ErrorCodes, OperationContext, RoundTripReporter
 from resolvers.identity.mutations import IdentityMutations
 from resolvers.identity.queries import IdentityQueries
 from resolvers.identity.types import ApiKey, User
@@ -114,7 +114,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     )
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         ErrorCodes,
-        ReleaseLoaders,
+        OperationContext,
         partial(AddValidationRules, limits),
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
         partial(ParserCache, maxsize=512),

@@ -205,3 +205,23 @@ async def test_queries_over_one_websocket_follow_policy_changes(
         after = await query_over(live, GET, {"id": g.entity_id})
         assert after["data"]["entity"] is None
         assert [e["extensions"]["code"] for e in after["errors"]] == ["NOT_FOUND"]
+
+
+async def test_a_query_on_a_subscribed_socket_reads_for_itself(
+    client: GraphQLClient, member: MakeMember, server: Server
+) -> None:
+    viewer = await member("viewer")
+    watched = await create(client, name=unique("watched"))
+    async with live_client(server.url, viewer.tokens["accessToken"]) as live:
+        # given a subscription whose last event loaded the entity for this subscriber
+        await live.subscribe(ENTITY_CHANGED, {"id": watched["id"]})
+        await asyncio.sleep(0.3)
+        seq = await rename(client, watched["id"], "renamed-for-the-event")
+        while (await live.event())["data"]["entityChanged"]["seq"] < seq:
+            pass
+        # when a query on the same socket asks for that entity
+        result = await query_over(live, GET, {"id": watched["id"]})
+    # then the query reads it itself, with its own loaders and decisions: a copy loaded for
+    # another operation may be older than the query and judged by older policies
+    assert result["data"]["entity"]["name"] == "renamed-for-the-event"
+    assert result["extensions"]["roundTrips"]["postgres"] >= 1

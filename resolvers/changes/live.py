@@ -43,13 +43,8 @@ async def _prime(context: Context, change: Change) -> None:
     as this subscriber may see them, and the policy stamp read with them: the event is
     judged by the policies in force when the process received it."""
     reads = await context.state.live_reads.records(change)
-    # The stamp serves this event's decision only: a WebSocket's operations share one
-    # context, and a query sent on it meanwhile must not take the rules under this stamp.
     context.policy_stamp = reads.policy_stamp
-    try:
-        access = await context.access()
-    finally:
-        context.policy_stamp = None
+    access = await context.access()
     if reads.entities:
         ids = list(reads.entities)
         shown = access.present_entities([reads.entities[key] for key in ids])
@@ -65,8 +60,8 @@ async def _changes(context: Context, subscription: LiveSubscription) -> AsyncIte
             if change.organization_id != organization_id:
                 continue
             await ensure_credential(context)
-            # A WebSocket context lives as long as the connection: cached loaders would serve
-            # what the previous event saw, and policies may have changed since.
+            # A subscription's context lives as long as the subscription: cached loaders
+            # would serve what the previous event saw, and policies may have changed since.
             context.refresh_loaders()
             await _prime(context, change)
             # One check for every subscription: a subscriber never learns about an object it
