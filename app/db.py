@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import ARRAY, ColumnElement, any_, cast, event
@@ -17,12 +17,13 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.orm import DeclarativeBase, QueryableAttribute
 
 from app.roundtrips import count_postgres
 from app.settings import Settings
 
 SessionFactory = async_sessionmaker[AsyncSession]
+Model = TypeVar("Model", bound=DeclarativeBase)
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -104,3 +105,41 @@ def among(column: QueryableAttribute[uuid.UUID], ids: Iterable[uuid.UUID]) -> Co
     prepares it once; with `IN`, every new batch size was a new statement to prepare (a
     round trip) and 20 to 100 bind parameters to render."""
     return column == any_(cast(list(ids), ARRAY(PG_UUID(as_uuid=True))))
+
+
+async def fetch_records(
+    engine: AsyncEngine, model: type[Model], statement: str, *args: Any
+) -> list[Model]:
+    """Rows of `model`'s table, read by one fixed SQL statement straight through the
+    pooled asyncpg connection, as read-only records.
+
+    For the hottest reads (a dataset by id serves lookups, pages and every lineage
+    traversal). Through an ORM session the same one-row read cost about 1.9 ms on the
+    benchmark machine, against 0.6 ms like this: the session, the statement's compilation
+    and cache key, the greenlet hop and the row processing cost more than the round trip.
+    The connection comes from the same pool (its checkout checks still run) and asyncpg
+    prepares the statement once per connection. `statement` must select the table's
+    columns in declaration order (`select_list`). The records are not attached to a session:
+    reading them loads nothing more, and they are never written back.
+    """
+    count_postgres()
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        rows = await raw.driver_connection.fetch(statement, *args)  # type: ignore[union-attr]
+    keys = _column_keys(model)
+    manager = model.__mapper__.class_manager
+    records: list[Model] = []
+    for row in rows:
+        record = manager.new_instance()
+        record.__dict__.update(zip(keys, row, strict=True))
+        records.append(record)
+    return records
+
+
+def select_list(model: type[DeclarativeBase]) -> str:
+    """The table's columns in declaration order, for `fetch_records`' statements."""
+    return ", ".join(column.name for column in model.__table__.columns)
+
+
+def _column_keys(model: type[DeclarativeBase]) -> Sequence[str]:
+    return [column.key for column in model.__table__.columns]

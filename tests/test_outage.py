@@ -22,6 +22,7 @@ from tests.conftest import (
     start_server,
     stop_server,
 )
+from tests.test_dataset_access import UPSERT
 from tests.test_entities import CREATE, create, unique
 from tests.test_relationships import RELATE, RELATIONSHIPS
 
@@ -108,11 +109,13 @@ async def test_postgres_outage_answers_unavailable_and_recovers(
 ) -> None:
     # given a working service
     entity = await create(client, name=unique("pg-outage"))
+    dataset_id = await upsert_dataset(client, unique("pg-outage"))
     services("stop", "postgres")
     try:
         # when Postgres is down, reads and writes answer UNAVAILABLE promptly, nothing hangs
         for query, variables in (
             ("{ entities(first: 1) { totalCount } }", {}),
+            (DATASET_NAME, {"id": dataset_id}),
             (CREATE, {"input": {"kind": "service", "name": "refused"}}),
         ):
             started = time.monotonic()
@@ -136,6 +139,8 @@ async def test_postgres_outage_answers_unavailable_and_recovers(
             break
         await asyncio.sleep(0.5)
     assert body["data"]["entity"]["name"] == entity["name"]
+    dataset = await client.data(DATASET_NAME, {"id": dataset_id})
+    assert dataset["dataset"]["name"] == "orders"
     refused = await client.data('{ entities(filter: {namePrefix: "refused"}) { totalCount } }')
     assert refused["entities"]["totalCount"] == 0
 
@@ -145,13 +150,19 @@ async def test_connections_lost_in_a_postgres_restart_are_replaced_unseen(
 ) -> None:
     # given a service whose connection pool holds connections to Postgres
     entity = await create(client, name=unique("pg-restart"))
+    dataset_id = await upsert_dataset(client, unique("pg-restart"))
     for _ in range(3):
         await client.data("query($id: ID!) { entity(id: $id) { name } }", {"id": entity["id"]})
+        await client.data(DATASET_NAME, {"id": dataset_id})
     # when Postgres restarts while the service is idle
     services("stop", "postgres")
     services("start", "postgres")
-    # then the very first read and write after it succeed: the dead connections were
-    # replaced before use, not discovered by failing a request
+    # then the very first reads and write after it succeed: the dead connections were
+    # replaced before use, not discovered by failing a request; datasets by id are read
+    # straight through a pooled driver connection, checked out like any other
+    dataset = await client.execute(DATASET_NAME, {"id": dataset_id})
+    assert "errors" not in dataset, dataset
+    assert dataset["data"]["dataset"]["name"] == "orders"
     read = await client.execute(
         "query($id: ID!) { entity(id: $id) { name } }", {"id": entity["id"]}
     )
@@ -161,6 +172,15 @@ async def test_connections_lost_in_a_postgres_restart_are_replaced_unseen(
         CREATE, {"input": {"kind": "service", "name": unique("after-restart")}}
     )
     assert "errors" not in written, written
+
+
+DATASET_NAME = "query($id: ID!) { dataset(id: $id) { name } }"
+
+
+async def upsert_dataset(client: GraphQLClient, namespace: str) -> str:
+    made = await client.data(UPSERT, {"input": {"namespace": namespace, "name": "orders"}})
+    dataset_id: str = made["upsertDataset"]["dataset"]["id"]
+    return dataset_id
 
 
 async def test_redis_outage_keeps_tokens_working_but_refuses_logins(

@@ -29,10 +29,9 @@ class DatasetByIdLoader(DataLoader[uuid.UUID, Dataset | None]):
         super().__init__(load_fn=self._load)
 
     async def _load(self, ids: list[uuid.UUID]) -> Sequence[Dataset | None]:
-        async with self._state.reads() as session:
-            found = await dataset_records.datasets_by_ids(
-                session, organization_id=self._scope.organization_id, ids=ids
-            )
+        found = await dataset_records.dataset_records(
+            self._state.engine, organization_id=self._scope.organization_id, ids=ids
+        )
         return (await self._access()).present_datasets(found)
 
 
