@@ -23,6 +23,9 @@ from resolvers.policies.loaders import PolicyLoaders
 
 log = logging.getLogger(__name__)
 
+# graphql-transport-ws's "Unauthorized": the credential expired or was revoked meanwhile.
+CREDENTIAL_CLOSE_CODE = 4401
+
 
 @dataclass
 class Context:
@@ -92,6 +95,24 @@ class Context:
             log.warning("credential recheck skipped: a backend is unavailable")
             return
         self._credential_checked_at = time.monotonic()
+
+    async def ensure_credential(self) -> None:
+        """On a WebSocket, before each operation starts and before each event goes out:
+        close the connection (4401, saying why) once its token has expired or its token or
+        API key has been revoked. Nothing for a plain request, authenticated as it came."""
+        try:
+            await self.check_credential()
+        except Unauthenticated as exc:
+            log.info("closing a connection whose credential no longer holds")
+            await self.close(CREDENTIAL_CLOSE_CODE, exc.message)
+            raise
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close the WebSocket this context belongs to, if any."""
+        if isinstance(self.request, WebSocket):
+            # A close reason is at most 123 bytes.
+            reason = reason.encode()[:123].decode(errors="ignore")
+            await self.request.close(code=code, reason=reason)
 
     @property
     def is_connection(self) -> bool:

@@ -37,6 +37,9 @@ class HasRole(BasePermission):
         return RequiresRole(role=self.role)
 
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        # A WebSocket authenticated once, when it opened: an operation sent on it after a
+        # logout, a revoked API key or the token's expiry closes it instead of running.
+        await info.context.ensure_credential()
         scope = info.context.scope  # UNAUTHENTICATED without a caller
         if scope.may(self.role):
             return True

@@ -35,6 +35,15 @@ class LiveClient:
         await self.ws.send(json.dumps(message))
         return op_id
 
+    async def result(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Run a query or mutation as an operation of this connection; its one result."""
+        op_id = await self.subscribe(query, variables)
+        while True:
+            message = await self.message()
+            if message.get("id") == op_id and message["type"] == PROTOCOLS[self.protocol]["data"]:
+                payload: dict[str, Any] = message["payload"]
+                return payload
+
     async def message(self, within: float = 15) -> dict[str, Any]:
         """The next message that is not a keep-alive."""
         while True:

@@ -385,3 +385,25 @@ async def test_subscribers_never_see_another_organisations_changes(
         # then nothing reaches the outsider
         with pytest.raises(TimeoutError):
             await live.event(within=3)
+
+
+async def test_a_logged_out_session_can_send_nothing_more_over_its_socket(
+    client: GraphQLClient, replica: Server, member: MakeMember
+) -> None:
+    # given a viewer's connection on the replica (which rechecks revocation every 0.5 s),
+    # with no subscription whose events would notice a logout
+    viewer = await member("viewer")
+    watched = await create(client, name=unique("socket-session"), kind="robot")
+    query = "query($id: ID!) { entity(id: $id) { name } }"
+    async with live_client(replica.url, viewer.tokens["accessToken"]) as live:
+        before = await live.result(query, {"id": watched["id"]})
+        assert before["data"]["entity"]["name"] == watched["name"]
+        # when the viewer logs out (on the other server)
+        assert (await viewer.client.data("mutation { logout }"))["logout"] is True
+        await asyncio.sleep(0.6)
+        # then the next operation on the socket is refused and the connection closes
+        await live.subscribe(query, {"id": watched["id"]})
+        delivered, closed = await _messages_until_closed(live)
+    assert not [m for m in delivered if watched["name"] in json.dumps(m)]
+    assert closed.code == 4401
+    assert "revoked" in closed.reason

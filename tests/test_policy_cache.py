@@ -8,7 +8,6 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 import pytest
@@ -23,7 +22,7 @@ from tests.conftest import (
     start_server,
     stop_server,
 )
-from tests.live_client import LiveClient, live_client
+from tests.live_client import live_client
 from tests.test_entities import GET, UPDATE, create, unique
 from tests.test_live import ENTITY_CHANGED
 from tests.test_policies import (
@@ -181,28 +180,18 @@ async def rename(client: GraphQLClient, entity_id: str, name: str) -> int:
     return seq
 
 
-async def query_over(live: LiveClient, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    """Run a query as an operation of an open WebSocket and return its result."""
-    op_id = await live.subscribe(query, variables)
-    while True:
-        message = await live.message()
-        if message.get("id") == op_id and message["type"] in ("next", "data"):
-            payload: dict[str, Any] = message["payload"]
-            return payload
-
-
 async def test_queries_over_one_websocket_follow_policy_changes(
     client: GraphQLClient, member: MakeMember, server: Server
 ) -> None:
     g = await guarded(client, member, "socket")
     async with live_client(server.url, g.viewer.tokens["accessToken"]) as live:
         # given a viewer's WebSocket that has already read the entity
-        before = await query_over(live, GET, {"id": g.entity_id})
+        before = await live.result(GET, {"id": g.entity_id})
         assert before["data"]["entity"] is not None
         # when a DENY on its tag is activated
         await activate(g.author, g.approver, g.policy_id)
         # then the next query over the same connection obeys it
-        after = await query_over(live, GET, {"id": g.entity_id})
+        after = await live.result(GET, {"id": g.entity_id})
         assert after["data"]["entity"] is None
         assert [e["extensions"]["code"] for e in after["errors"]] == ["NOT_FOUND"]
 
@@ -220,7 +209,7 @@ async def test_a_query_on_a_subscribed_socket_reads_for_itself(
         while (await live.event())["data"]["entityChanged"]["seq"] < seq:
             pass
         # when a query on the same socket asks for that entity
-        result = await query_over(live, GET, {"id": watched["id"]})
+        result = await live.result(GET, {"id": watched["id"]})
     # then the query reads it itself, with its own loaders and decisions: a copy loaded for
     # another operation may be older than the query and judged by older policies
     assert result["data"]["entity"]["name"] == "renamed-for-the-event"

@@ -8,7 +8,6 @@ import strawberry
 
 from app.scope import Role
 from resolvers.audit.types import AuditEntry
-from resolvers.changes.live import ensure_credential
 from resolvers.context import Info
 from resolvers.permissions import requires
 
@@ -34,5 +33,5 @@ class AuditSubscriptions:
                     continue
                 if outcome is not None and entry.outcome != outcome:
                     continue
-                await ensure_credential(info.context)
+                await info.context.ensure_credential()
                 yield AuditEntry(record=entry)

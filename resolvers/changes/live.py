@@ -7,10 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from starlette.websockets import WebSocket
-
 from app.changes import Change
-from app.errors import Unauthenticated
 from app.live import LiveSubscription, SlowConsumer
 from resolvers.changes.visibility import visible_changes
 from resolvers.context import Context, Info
@@ -19,8 +16,6 @@ log = logging.getLogger(__name__)
 
 # 1013 "Try Again Later": the client should reconnect, then catch up with changes(since:).
 SLOW_CONSUMER_CLOSE_CODE = 1013
-# graphql-transport-ws's "Unauthorized": the credential expired or was revoked meanwhile.
-CREDENTIAL_CLOSE_CODE = 4401
 
 
 @asynccontextmanager
@@ -59,7 +54,7 @@ async def _changes(context: Context, subscription: LiveSubscription) -> AsyncIte
         async for change in subscription.changes():
             if change.organization_id != organization_id:
                 continue
-            await ensure_credential(context)
+            await context.ensure_credential()
             # A subscription's context lives as long as the subscription: cached loaders
             # would serve what the previous event saw, and policies may have changed since.
             context.refresh_loaders()
@@ -71,22 +66,5 @@ async def _changes(context: Context, subscription: LiveSubscription) -> AsyncIte
             yield change
     except SlowConsumer:
         log.warning("disconnecting a slow subscriber")
-        await _close(context, SLOW_CONSUMER_CLOSE_CODE, "slow consumer: reconnect and catch up")
+        await context.close(SLOW_CONSUMER_CLOSE_CODE, "slow consumer: reconnect and catch up")
         raise
-
-
-async def ensure_credential(context: Context) -> None:
-    """Before an event goes out: close the connection (4401, saying why) once its token has
-    expired or its token or API key has been revoked."""
-    try:
-        await context.check_credential()
-    except Unauthenticated as exc:
-        log.info("closing a subscription whose credential no longer holds")
-        await _close(context, CREDENTIAL_CLOSE_CODE, exc.message)
-        raise
-
-
-async def _close(context: Context, code: int, reason: str) -> None:
-    if isinstance(context.request, WebSocket):
-        # A close reason is at most 123 bytes.
-        await context.request.close(code=code, reason=reason.encode()[:123].decode(errors="ignore"))
