@@ -37,7 +37,7 @@ from typing import Any
 from sqlalchemy import and_, false, not_, or_, true
 
 from app.errors import BadUserInput, Forbidden, NotFound
-from app.models import Dataset, Entity, Job, Policy
+from app.models import Dataset, DatasetVersion, Entity, Job, Policy
 from app.scope import Role, Scope
 
 ACTIONS = ("read", "write", "delete", "read_sensitive")
@@ -248,23 +248,45 @@ def masked_dataset(dataset: Dataset) -> Dataset:
     copy = Dataset(
         **{column.key: getattr(dataset, column.key) for column in Dataset.__table__.columns}
     )
-    whole = SENSITIVE_TAG in dataset.tags
-    if whole and dataset.description is not None:
+    if SENSITIVE_TAG in dataset.tags and dataset.description is not None:
         copy.description = MASK
-    copy.fields = [
-        {**item, "description": MASK}
-        if item.get("description") is not None
-        and (whole or SENSITIVE_TAG in (item.get("tags") or ()))
-        else item
-        for item in dataset.fields
-    ]
+    copy.fields = masked_schema(dataset, dataset.fields)
     return copy
 
 
-def _is_sensitive(dataset: Dataset) -> bool:
-    return SENSITIVE_TAG in dataset.tags or any(
-        SENSITIVE_TAG in (item.get("tags") or ()) for item in dataset.fields
+def masked_version(dataset: Dataset, version: DatasetVersion) -> DatasetVersion:
+    """A detached copy of one of the dataset's schema versions, masked as its current
+    schema is."""
+    return DatasetVersion(
+        dataset_id=version.dataset_id,
+        version=version.version,
+        fields=masked_schema(dataset, version.fields),
+        created_at=version.created_at,
     )
+
+
+def masked_schema(dataset: Dataset, fields: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A schema of this dataset, current or earlier, with sensitive column descriptions
+    masked: every column of a dataset tagged sensitive, else each column tagged sensitive
+    in this schema or in the dataset's current one (a version from before the tag was set
+    holds the same data)."""
+    whole = SENSITIVE_TAG in dataset.tags
+    tagged = {item.get("name") for item in dataset.fields if _tagged(item)}
+    return [
+        {**item, "description": MASK}
+        if item.get("description") is not None
+        and (whole or _tagged(item) or item.get("name") in tagged)
+        else item
+        for item in fields
+    ]
+
+
+def _tagged(item: dict[str, Any]) -> bool:
+    return SENSITIVE_TAG in (item.get("tags") or ())
+
+
+def _is_sensitive(dataset: Dataset) -> bool:
+    return SENSITIVE_TAG in dataset.tags or any(_tagged(item) for item in dataset.fields)
 
 
 @dataclass
@@ -325,6 +347,28 @@ class AccessControl:
             else:
                 shown.append(record)
         return shown
+
+    def present_written_entity(self, record: Entity) -> Entity:
+        """An entity the caller has just written, as they may see it: masked unless they
+        may read its sensitive fields. A write that leaves it hidden from them (a tag that
+        a read DENY covers) still answers with it, masked: writes need read access to what
+        was there, so it shows only that and what they sent."""
+        shown = self.present_entities([record])[0]
+        return shown if shown is not None else masked_entity(record)
+
+    def present_written_dataset(self, record: Dataset) -> Dataset:
+        """A dataset the caller has just written, as `present_written_entity`."""
+        shown = self.present_datasets([record])[0]
+        return shown if shown is not None else masked_dataset(record)
+
+    def present_versions(
+        self, dataset: Dataset, versions: Sequence[DatasetVersion]
+    ) -> list[DatasetVersion]:
+        """A dataset's schema versions as the caller may see them: masked like its current
+        schema unless the caller may read the dataset's sensitive data."""
+        if self.allows("read_sensitive", dataset_resource(dataset)):
+            return list(versions)
+        return [masked_version(dataset, version) for version in versions]
 
     def present_jobs(self, records: Sequence[Job | None]) -> list[Job | None]:
         return [
@@ -440,12 +484,31 @@ def check_entity_access(
         raise Forbidden(f"A policy does not let you {action} this entity.", id=str(entity.id))
 
 
-def check_dataset_access(access: AccessControl | None, dataset: Dataset, action: str) -> None:
+def check_entity_write(access: AccessControl | None, entity: Entity) -> None:
+    """FORBIDDEN unless `access` (None for system callers) lets the caller write the entity
+    as it is about to be: no creating one where a policy forbids writes, no tagging one into
+    a denial. `check_entity_access` judges it as it was."""
+    if access is None:
+        return
+    resource = entity_resource(entity)
+    if not access.allows("write", resource):
+        raise Forbidden(
+            f"A policy does not let you write a {entity.kind} entity with these tags.",
+            kind=entity.kind,
+            tags=list(resource.tags),
+        )
+
+
+def check_dataset_access(
+    access: AccessControl | None, dataset: Dataset, action: str, *, field: str | None = None
+) -> None:
     """Policies on dataset writes, as `check_entity_access` for entities."""
     if access is None:
         return
     resource = dataset_resource(dataset)
     if not access.allows("read", resource):
+        if field is not None:
+            raise BadUserInput(f"{field} does not name an existing dataset.", field=field)
         raise NotFound("No dataset matches.", id=str(dataset.id))
     if not access.allows(action, resource):
         raise Forbidden(f"A policy does not let you {action} this dataset.", id=str(dataset.id))

@@ -11,6 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.access import (
+    AccessControl,
+    check_dataset_access,
+    check_entity_access,
+    dataset_resource,
+    entity_resource,
+)
 from app.audit import record_audit
 from app.db import SessionFactory, among
 from app.errors import BadUserInput, NotFound
@@ -28,11 +35,18 @@ def description_graph_payload(link: EntityDataset) -> dict[str, Any]:
 
 
 async def describe_dataset(
-    sessions: SessionFactory, *, scope: Scope, entity_id: uuid.UUID, dataset_id: uuid.UUID
+    sessions: SessionFactory,
+    *,
+    scope: Scope,
+    entity_id: uuid.UUID,
+    dataset_id: uuid.UUID,
+    access: AccessControl | None = None,
 ) -> int:
-    """Link an entity to a dataset it describes; returns the change's sequence (0: known)."""
+    """Link an entity to a dataset it describes; returns the change's sequence (0: known).
+    The link changes both ends, so `access` (None for system callers) must let the caller
+    write both; one they may not read does not exist for them."""
     async with sessions() as session, session.begin():
-        await _check_endpoints(session, scope, entity_id, dataset_id)
+        await _check_endpoints(session, scope, entity_id, dataset_id, access)
         inserted = await session.scalar(
             insert(EntityDataset)
             .values(
@@ -47,12 +61,30 @@ async def describe_dataset(
 
 
 async def undescribe_dataset(
-    sessions: SessionFactory, *, scope: Scope, entity_id: uuid.UUID, dataset_id: uuid.UUID
+    sessions: SessionFactory,
+    *,
+    scope: Scope,
+    entity_id: uuid.UUID,
+    dataset_id: uuid.UUID,
+    access: AccessControl | None = None,
 ) -> int:
+    """Remove a link; `access` as for `describe_dataset`."""
     async with sessions() as session, session.begin():
         link = await session.get(EntityDataset, (entity_id, dataset_id), with_for_update=True)
         if link is None or link.organization_id != scope.organization_id:
             raise NotFound("This entity does not describe this dataset.")
+        if access is not None:
+            entity = await session.get(Entity, entity_id)
+            dataset = await session.get(Dataset, dataset_id)
+            hidden = (
+                entity is not None and not access.allows("read", entity_resource(entity))
+            ) or (dataset is not None and not access.allows("read", dataset_resource(dataset)))
+            if hidden:
+                raise NotFound("This entity does not describe this dataset.")
+            if entity is not None:
+                check_entity_access(access, entity, "write")
+            if dataset is not None:
+                check_dataset_access(access, dataset, "write")
         await session.delete(link)
         return await _record(session, scope, entity_id, dataset_id, "description.deleted")
 
@@ -114,7 +146,11 @@ async def live_descriptions_in_batches(
 
 
 async def _check_endpoints(
-    session: AsyncSession, scope: Scope, entity_id: uuid.UUID, dataset_id: uuid.UUID
+    session: AsyncSession,
+    scope: Scope,
+    entity_id: uuid.UUID,
+    dataset_id: uuid.UUID,
+    access: AccessControl | None,
 ) -> None:
     entity = await session.get(Entity, entity_id)
     if entity is None or entity.organization_id != scope.organization_id or entity.deleted_at:
@@ -122,6 +158,8 @@ async def _check_endpoints(
     dataset = await session.get(Dataset, dataset_id)
     if dataset is None or dataset.organization_id != scope.organization_id or dataset.deleted_at:
         raise BadUserInput("datasetId does not name an existing dataset.", field="datasetId")
+    check_entity_access(access, entity, "write", field="entityId")
+    check_dataset_access(access, dataset, "write", field="datasetId")
 
 
 async def _record(

@@ -17,7 +17,7 @@ from sqlalchemy import Select, and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import validation
-from app.access import AccessControl, check_entity_access
+from app.access import AccessControl, check_entity_access, check_entity_write
 from app.audit import record_audit
 from app.db import SessionFactory, among
 from app.errors import BadUserInput, Conflict, NotFound
@@ -236,6 +236,7 @@ async def create_entity(
     properties: Any = None,
     confidence: float = 1.0,
     tags: Sequence[str] = (),
+    access: AccessControl | None = None,
 ) -> WriteResult[Entity]:
     entity = Entity(
         id=uuid.uuid4(),
@@ -249,6 +250,7 @@ async def create_entity(
         version=1,
         owner_id=scope.user_id,
     )
+    check_entity_write(access, entity)
     async with sessions() as session, session.begin():
         session.add(entity)
         await session.flush()
@@ -278,6 +280,7 @@ async def update_entity(
         before = entity_snapshot(entity)
         for attribute, value in cleaned.items():
             setattr(entity, attribute, value)
+        check_entity_write(access, entity)
         entity.version += 1
         entity.updated_at = func.now()
         await session.flush()

@@ -13,7 +13,7 @@ import websockets
 
 from tests.conftest import GraphQLClient, MakeMember, Server
 from tests.lineage_events import emit, new_warehouse
-from tests.test_entities import unique
+from tests.test_entities import create, unique
 from tests.test_live_lineage import dataset_id, job_event, send
 from tests.test_policies import (
     CREATE_POLICY,
@@ -24,6 +24,7 @@ from tests.test_policies import (
     code,
     stewards,
 )
+from tests.test_search import DESCRIBE, LINKS, UNDESCRIBE
 
 UPSERT = """
 mutation($input: UpsertDatasetInput!) { upsertDataset(input: $input) { dataset { id } } }
@@ -73,6 +74,19 @@ query($id: ID!, $first: Int!, $after: String) {
 """
 FIELDS = """
 query($id: ID!) { dataset(id: $id) { description fields { name type description tags } } }
+"""
+UPSERT_SHOWING_FIELDS = """
+mutation($input: UpsertDatasetInput!) {
+  upsertDataset(input: $input) { seq dataset { fields { name description } } }
+}
+"""
+VERSIONS = """
+query($id: ID!) {
+  dataset(id: $id) {
+    versions { version fields { name description } }
+    asOf(version: 1) { fields { name description } }
+  }
+}
 """
 
 
@@ -216,6 +230,33 @@ async def test_pii_field_descriptions_are_masked_without_read_sensitive(
     ]
     assert as_steward[0]["description"] == "customer email"
 
+    # and the same holds for every earlier version of the schema, including one from
+    # before the column was tagged: the current schema's tags decide
+    untagged = [{**fields[0], "tags": []}, fields[1]]
+    await client.data(UPSERT, {"input": {"namespace": ns, "name": "orders", "fields": untagged}})
+    later = await client.data(
+        UPSERT, {"input": {"namespace": ns, "name": "orders", "fields": fields}}
+    )
+    orders = later["upsertDataset"]["dataset"]["id"]
+    for dataset, count in ((ds, 1), (orders, 2)):
+        history = (await viewer.client.data(VERSIONS, {"id": dataset}))["dataset"]
+        assert len(history["versions"]) == count
+        shown = [f for v in history["versions"] for f in v["fields"]]
+        shown += history["asOf"]["fields"]
+        assert {f["description"] for f in shown if f["name"] == "email"} == {"[masked]"}
+        assert {f["description"] for f in shown if f["name"] == "id"} == {"the key"}
+    full = (await steward.client.data(VERSIONS, {"id": orders}))["dataset"]["asOf"]["fields"]
+    assert full[0] == {"name": "email", "description": "customer email"}
+
+    # and an editor's write answers with the dataset masked too, even a write that changes
+    # nothing
+    editor = await member("editor")
+    written = await editor.client.data(
+        UPSERT_SHOWING_FIELDS, {"input": {"namespace": ns, "name": "customers"}}
+    )
+    assert written["upsertDataset"]["seq"] == 0
+    assert written["upsertDataset"]["dataset"]["fields"][0]["description"] == "[masked]"
+
 
 async def test_hidden_dataset_changes_and_explanation(
     client: GraphQLClient, member: MakeMember, server: Server
@@ -301,6 +342,31 @@ async def test_policies_refuse_dataset_writes_and_nothing_changes(
         "description": "v1",
         "deletedAt": None,
     }
+
+    # and linking an entity to it or unlinking one, a write to both ends, is refused too
+    owner = await create(client, name=unique("ledger-owner"))
+    link = {"entityId": owner["id"], "datasetId": ds}
+    assert code(await editor.client.execute(DESCRIBE, {"input": link})) == "FORBIDDEN"
+    assert (await client.data(LINKS, {"entity": owner["id"], "dataset": ds}))["entity"] == {
+        "datasets": []
+    }
+    await client.data(DESCRIBE, {"input": link})
+    assert code(await editor.client.execute(UNDESCRIBE, {"input": link})) == "FORBIDDEN"
+    assert (await client.data(LINKS, {"entity": owner["id"], "dataset": ds}))["entity"] == {
+        "datasets": [{"name": "ledger"}]
+    }
+    # while a dataset hidden from the caller does not exist for them, as in every other write
+    hidden_tag = unique("hidden")
+    hidden = await client.data(
+        UPSERT, {"input": {"namespace": ns, "name": "vault", "tags": [hidden_tag]}}
+    )
+    await create_active(client, member, deny_datasets(["read"], "editor", tags=[hidden_tag]))
+    refused = await editor.client.execute(
+        DESCRIBE,
+        {"input": {"entityId": owner["id"], "datasetId": hidden["upsertDataset"]["dataset"]["id"]}},
+    )
+    assert code(refused) == "BAD_USER_INPUT"
+    assert refused["errors"][0]["message"] == "datasetId does not name an existing dataset."
 
 
 async def test_policies_refuse_creating_or_tagging_a_dataset_into_a_denial(
@@ -625,3 +691,45 @@ async def test_a_page_asks_about_datasets_beyond_it_only_when_a_policy_could_hid
     # and only under the DENY was Postgres asked whether the dataset beyond the page is hidden
     trips_open = open_page["extensions"]["roundTrips"]["postgres"]
     assert guarded_page["extensions"]["roundTrips"]["postgres"] == trips_open + 1
+
+
+PRODUCERS = "query($id: ID!) { dataset(id: $id) { producers { id } } }"
+FEED = "query($since: Int!) { changes(since: $since, first: 100) { seq type objectId } }"
+
+
+async def test_a_job_hidden_by_policy_stays_out_of_the_change_feed(
+    client: GraphQLClient, member: MakeMember
+) -> None:
+    # given a job that a policy hides from viewers (by its namespace)
+    ns, jobs = f"postgres://{unique('jobfeed')}:5432", unique("scheduler")
+
+    def run(outputs: list[str]) -> dict[str, Any]:
+        event = job_event(ns, "flow", ["raw"], outputs)
+        event["job"]["namespace"] = jobs
+        return event
+
+    await send(client, run(["clean"]))
+    clean = await dataset_id(client, ns, "clean")
+    job = (await client.data(PRODUCERS, {"id": clean}))["dataset"]["producers"][0]["id"]
+    hide = {
+        "name": unique("hide-jobs"),
+        "effect": "DENY",
+        "actions": ["read"],
+        "subjects": {"roles": ["viewer"]},
+        "resources": {"kinds": ["job"], "namespacePattern": jobs},
+    }
+    await create_active(client, member, hide)
+    viewer = await member("viewer")
+    # when the job writes one more dataset
+    marker = await client.data(
+        UPSERT_SHOWING_FIELDS, {"input": {"namespace": ns, "name": "raw", "description": "m"}}
+    )
+    start = marker["upsertDataset"]["seq"]
+    await send(client, run(["clean", "extra"]))
+    extra = await dataset_id(client, ns, "extra")
+    # then an admin's feed has the job's change, and the viewer's only the dataset's
+    everything = (await client.data(FEED, {"since": start}))["changes"]
+    assert job in [c["objectId"] for c in everything]
+    seen = (await viewer.client.data(FEED, {"since": start}))["changes"]
+    assert extra in [c["objectId"] for c in seen]
+    assert job not in [c["objectId"] for c in seen]

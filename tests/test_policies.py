@@ -13,8 +13,9 @@ import websockets
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import GraphQLClient, MakeMember, Member, Server, cypher, row_counts
-from tests.test_entities import GET, LIST, NODE, UPDATE, create, unique
+from tests.test_entities import CREATE, GET, LIST, NODE, UPDATE, create, unique
 from tests.test_relationships import relate
+from tests.test_search import DESCRIBE
 
 POLICY_FIELDS = """
 id name effect actions state version priority condition
@@ -82,6 +83,11 @@ def code(body: dict[str, Any]) -> str:
     assert body.get("errors"), body
     value: str = body["errors"][0]["extensions"]["code"]
     return value
+
+
+UPSERT_DATASET = """
+mutation($input: UpsertDatasetInput!) { upsertDataset(input: $input) { dataset { id } } }
+"""
 
 
 def deny_tag(tag: str, **extra: Any) -> dict[str, Any]:
@@ -233,6 +239,15 @@ async def test_deny_hides_a_tagged_entity_on_every_read_path(
     missed = (await viewer.client.data(CHANGES, {"since": start}))["changes"]
     assert secret["id"] not in [c["objectId"] for c in missed]
     assert left["id"] in [c["objectId"] for c in missed]
+    # and so is linking it to a dataset the viewer can read, since that event names it
+    made = await client.data(
+        UPSERT_DATASET, {"input": {"namespace": f"s3://{tag}", "name": "described"}}
+    )
+    link = {"entityId": secret["id"], "datasetId": made["upsertDataset"]["dataset"]["id"]}
+    linked = (await client.data(DESCRIBE, {"input": link}))["describeDataset"]["seq"]
+    later = await client.data(UPDATE, {"input": {"id": left["id"], "description": "again"}})
+    caught_up = (await viewer.client.data(CHANGES, {"since": linked - 1}))["changes"]
+    assert [c["seq"] for c in caught_up] == [later["updateEntity"]["seq"]]
     # and from a live subscription
     ws_url = server.url.replace("http://", "ws://") + "/graphql"
     auth = {"Authorization": viewer.client.http.headers["Authorization"]}
@@ -282,6 +297,11 @@ async def test_pii_is_masked_without_read_sensitive(
     assert masked["properties"] == {"email": "[masked]"}
     full = (await author.client.data(MASKED, {"id": person["id"]}))["entity"]
     assert full["properties"] == {"email": "x@example.com"}
+    # and an editor who changes it gets the result masked, as they would read it
+    editor = await member("editor")
+    written = await editor.client.data(UPDATE, {"input": {"id": person["id"], "confidence": 0.5}})
+    assert written["updateEntity"]["entity"]["description"] == "[masked]"
+    assert written["updateEntity"]["entity"]["properties"] == {"email": "[masked]"}
     explained = await author.client.data(
         EXPLAIN, {"resource": person["id"], "action": "read_sensitive", "user": viewer.user_id}
     )
@@ -356,6 +376,17 @@ async def test_deny_write_forbids_the_change_and_writes_only_the_refusal(
     # and an entity hidden from them does not exist for them
     body = await editor.client.execute(UPDATE, {"input": {"id": hidden["id"], "name": "found"}})
     assert code(body) == "NOT_FOUND"
+    # and neither creating an entity with the frozen tag nor tagging one into it is allowed
+    made = await editor.client.execute(
+        CREATE, {"input": {"kind": "service", "name": unique("new"), "tags": [tag]}}
+    )
+    free = await create(client, name=unique("free"))
+    before = await row_counts(db)
+    tagged = await editor.client.execute(UPDATE, {"input": {"id": free["id"], "tags": [tag]}})
+    assert code(made) == "FORBIDDEN"
+    assert code(tagged) == "FORBIDDEN"
+    assert await row_counts(db) == {**before, "audit_log": before["audit_log"] + 1}
+    assert (await client.data(GET, {"id": free["id"]}))["entity"]["tags"] == []
     # while the entity is unchanged for everyone else
     assert (await client.data(GET, {"id": frozen["id"]}))["entity"]["name"] == frozen["name"]
 

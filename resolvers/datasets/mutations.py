@@ -65,9 +65,8 @@ async def _synced(info: Info, seq: int) -> bool:
 
 async def _payload(info: Info, result: WriteResult[models.Dataset]) -> DatasetPayload:
     synced = await _synced(info, result.seq)
-    return DatasetPayload(
-        seq=result.seq, graph_synced=synced, dataset=Dataset(record=result.record)
-    )
+    shown = (await info.context.access()).present_written_dataset(result.record)
+    return DatasetPayload(seq=result.seq, graph_synced=synced, dataset=Dataset(record=shown))
 
 
 @strawberry.input(description="An entity and a dataset it describes.")
@@ -94,6 +93,7 @@ class DatasetMutations:
             scope=info.context.scope,
             entity_id=expect_global_id(input.entity_id, "Entity", field="entityId"),
             dataset_id=expect_global_id(input.dataset_id, "Dataset", field="datasetId"),
+            access=await info.context.access(),
         )
         return DescribePayload(seq=seq, graph_synced=await _synced(info, seq))
 
@@ -107,6 +107,7 @@ class DatasetMutations:
             scope=info.context.scope,
             entity_id=expect_global_id(input.entity_id, "Entity", field="entityId"),
             dataset_id=expect_global_id(input.dataset_id, "Dataset", field="datasetId"),
+            access=await info.context.access(),
         )
         return DescribePayload(seq=seq, graph_synced=await _synced(info, seq))
 

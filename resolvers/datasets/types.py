@@ -159,14 +159,17 @@ class Dataset(Node):
 
     @strawberry.field(description="Every schema version, oldest first.")
     async def versions(self, info: Info) -> list[DatasetVersion]:
-        rows = await info.context.datasets.versions_by_dataset.load(self.record.id)
-        return [DatasetVersion(record=row) for row in rows]
+        return [DatasetVersion(record=row) for row in await self._versions(info)]
 
     @strawberry.field(description="The schema as of a version; null when there is no such one.")
     async def as_of(self, info: Info, version: int) -> DatasetVersion | None:
-        rows = await info.context.datasets.versions_by_dataset.load(self.record.id)
-        found = [row for row in rows if row.version == version]
+        found = [row for row in await self._versions(info) if row.version == version]
         return DatasetVersion(record=found[0]) if found else None
+
+    async def _versions(self, info: Info) -> list[models.DatasetVersion]:
+        """The schema versions, oldest first, masked as the current schema is."""
+        rows = await info.context.datasets.versions_by_dataset.load(self.record.id)
+        return (await info.context.access()).present_versions(self.record, rows)
 
     @strawberry.field(description="Increases on every change of this dataset.")
     def version(self) -> int:

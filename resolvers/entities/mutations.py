@@ -96,7 +96,8 @@ async def _synced(info: Info, seq: int) -> bool:
 
 async def _entity_payload(info: Info, result: WriteResult[models.Entity]) -> EntityPayload:
     synced = await _synced(info, result.seq)
-    return EntityPayload(seq=result.seq, graph_synced=synced, entity=Entity(record=result.record))
+    shown = (await info.context.access()).present_written_entity(result.record)
+    return EntityPayload(seq=result.seq, graph_synced=synced, entity=Entity(record=shown))
 
 
 @strawberry.type
@@ -115,6 +116,7 @@ class EntityMutations:
             properties=input.properties,
             confidence=input.confidence,
             tags=input.tags,
+            access=await info.context.access(),
         )
         return await _entity_payload(info, result)
 
