@@ -499,6 +499,19 @@ def check_entity_write(access: AccessControl | None, entity: Entity) -> None:
         )
 
 
+def check_job_write(access: AccessControl | None, job: Job) -> None:
+    """FORBIDDEN unless `access` (None for system callers) lets the caller write the job:
+    creating it, or changing its inputs, outputs, description or runs."""
+    if access is None:
+        return
+    if not access.allows("write", job_resource(job)):
+        raise Forbidden(
+            f"A policy does not let you write the job {job.namespace} / {job.name}.",
+            namespace=job.namespace,
+            name=job.name,
+        )
+
+
 def check_dataset_access(
     access: AccessControl | None, dataset: Dataset, action: str, *, field: str | None = None
 ) -> None:

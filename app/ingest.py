@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import datasets, jobs
-from app.access import AccessControl, check_dataset_write, dataset_resource
+from app.access import AccessControl, check_dataset_write, check_job_write, dataset_resource
 from app.db import SessionFactory
 from app.models import Dataset, OpenLineageEvent
 from app.openlineage import DatasetRef, ParsedEvent
@@ -98,6 +98,7 @@ async def _apply(
     job, job_created = await jobs.lock_job_by_name(
         session, scope, event.job_namespace, event.job_name
     )
+    check_job_write(access, job)
     grew = jobs.add_io(
         job,
         inputs=[locked[(d.namespace, d.name)][0].id for d in event.inputs],

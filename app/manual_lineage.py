@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 
 from app import jobs
-from app.access import AccessControl, check_dataset_write, dataset_resource
+from app.access import AccessControl, check_dataset_write, check_job_write, dataset_resource
 from app.datasets import datasets_by_ids
 from app.db import SessionFactory
 from app.entities import WriteResult
@@ -59,6 +59,7 @@ async def record_lineage(
         job, created = await jobs.lock_job_by_name(
             session, scope, MANUAL_NAMESPACE, manual_job_name(source_id, target_id)
         )
+        check_job_write(access, job)
         wanted: tuple[list[uuid.UUID], list[uuid.UUID]] = (
             ([], []) if remove else ([source_id], [target_id])
         )

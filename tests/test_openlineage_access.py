@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.conftest import GraphQLClient, MakeMember, Server
 from tests.test_dataset_access import create_active, deny_datasets
 from tests.test_entities import unique
+from tests.test_manual_lineage import RECORD
+from tests.test_manual_lineage import UPSERT as MANUAL_UPSERT
 from tests.test_openlineage import run_event
 
 CREATE_KEY = """
@@ -120,3 +122,66 @@ async def test_policies_deny_ingest_into_a_dataset_and_the_rest_of_the_batch_lan
         )
     assert kept == 0
     assert denials == 2
+
+
+async def test_policies_deny_ingest_by_a_job_and_nothing_is_kept(
+    client: GraphQLClient, db: AsyncEngine, member: MakeMember
+) -> None:
+    # given a policy that denies editors writes to the jobs of one namespace
+    jobs = unique("locked-scheduler")
+    await create_active(
+        client,
+        member,
+        {
+            "name": unique("no-jobs"),
+            "effect": "DENY",
+            "actions": ["write"],
+            "subjects": {"roles": ["editor"]},
+            "resources": {"kinds": ["job"], "namespacePattern": jobs},
+        },
+    )
+    editor = await member("editor")
+    # when the editor sends an event of such a job, into datasets they may write
+    ns = f"postgres://{unique('oljob')}:5432"
+    event = run_event(ns)
+    event["job"]["namespace"] = jobs
+    refused = await editor.client.http.post("/api/v1/lineage", json=event)
+    # then it is refused, saying which job, and nothing of it is kept
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "FORBIDDEN"
+    assert jobs in refused.json()["error"]
+    assert await datasets_in(db, ns) == 0
+    # while the same event under another job namespace lands
+    event["job"]["namespace"] = unique("open-scheduler")
+    assert (await editor.client.http.post("/api/v1/lineage", json=event)).status_code in (200, 201)
+    assert await datasets_in(db, ns) == 2
+
+
+async def test_policies_on_jobs_hold_for_lineage_recorded_by_hand(
+    client: GraphQLClient, member: MakeMember
+) -> None:
+    # given an editor whom a policy denies writing the jobs that hold hand-recorded edges
+    editor = await member("editor")
+    await create_active(
+        client,
+        member,
+        {
+            "name": unique("no-manual"),
+            "effect": "DENY",
+            "actions": ["write"],
+            "subjects": {"userIds": [editor.user_id]},
+            "resources": {"kinds": ["job"], "namespacePattern": "nexus.manual"},
+        },
+    )
+    namespace = unique("sheets://plans")
+    ids = [
+        (await client.data(MANUAL_UPSERT, {"input": {"namespace": namespace, "name": name}}))[
+            "upsertDataset"
+        ]["dataset"]["id"]
+        for name in ("budget", "forecast")
+    ]
+    edge = {"sourceId": ids[0], "targetId": ids[1]}
+    # when they record an edge by hand, then it is refused, while an admin may
+    refused = await editor.client.execute(RECORD, {"input": edge})
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert (await client.data(RECORD, {"input": edge}))["recordLineage"]["seq"] > 0
