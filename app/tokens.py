@@ -7,9 +7,10 @@ token signed any other way, or without `exp`/`iat`, is refused.
 
 Revocation lives in Redis: a revoked family (one login: `logout`, or a reused refresh
 token) and a per-user "not before" time (`logoutAll`, a role change). When Redis cannot be
-asked, a token is accepted on its own signature and expiry, so that the service keeps
-serving while Redis is down (the access token's short lifetime bounds the risk). With
-NEXUS_REVOCATION_FAIL_CLOSED set, authenticated requests fail with UNAVAILABLE instead.
+asked, a token is checked against the revocations this process made itself, so that the
+service keeps serving while Redis is down (the access token's short lifetime bounds the
+risk). With NEXUS_REVOCATION_FAIL_CLOSED set, authenticated requests fail with UNAVAILABLE
+instead.
 """
 
 from __future__ import annotations
