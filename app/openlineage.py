@@ -67,6 +67,10 @@ class ParsedEvent:
 def parse_event(raw: Any) -> ParsedEvent:
     """Validate one event; raises BadUserInput(field=<path>) on the first problem."""
     event = _object(raw, "")
+    problem = validation.unstorable(event)
+    if problem is not None:
+        # The event is kept as it came (JSONB), so anything Postgres cannot store is refused.
+        raise BadUserInput(f"The event {problem}.", field=None)
     kind = _kind(event)
     event_time = _time(event.get("eventTime"), "eventTime")
     _string(event.get("producer"), "producer")
@@ -314,4 +318,11 @@ def _time(value: Any, path: str) -> datetime:
         raise BadUserInput(
             f"{path} must be an ISO 8601 date-time (got {text[:60]!r}).", field=path
         ) from exc
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    parsed = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    try:
+        parsed.astimezone(UTC)
+    except OverflowError as exc:
+        raise BadUserInput(
+            f"{path} is out of range once converted to UTC (got {text[:60]!r}).", field=path
+        ) from exc
+    return parsed

@@ -30,6 +30,9 @@ from app.scope import Role, Scope
 NAMESPACE_PATTERN = re.compile(r"^[A-Za-z0-9_.:/*?-]{1,200}$")
 EFFECTS = ("ALLOW", "DENY")
 
+# Users or resources one policy may name; more belong in a tag or a namespace pattern.
+MAX_NAMED = 1_000
+
 
 @dataclass(frozen=True, slots=True)
 class PolicyDraft:
@@ -90,6 +93,16 @@ def clean_draft(draft: PolicyDraft) -> dict[str, Any]:
         raise BadUserInput("condition must be OWNER.", field="condition")
     if not -1000 <= draft.priority <= 1000:
         raise BadUserInput("priority must be between -1000 and 1000.", field="priority")
+    for listed, path in (
+        (draft.subject_user_ids, "subjects.userIds"),
+        (draft.resource_ids, "resources.ids"),
+    ):
+        if len(listed) > MAX_NAMED:
+            raise BadUserInput(
+                f"{path} names {len(listed)}; a policy names at most {MAX_NAMED}: select "
+                "many resources by tag or namespace instead.",
+                field=path,
+            )
     return {
         "name": validation.name(draft.name, field="name"),
         "description": validation.description(draft.description, field="description"),

@@ -3,6 +3,8 @@ writes nothing; unexpected errors are masked."""
 
 from __future__ import annotations
 
+import json
+import uuid
 from typing import Any
 
 import pytest
@@ -10,8 +12,10 @@ from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from resolvers.extensions import INTERNAL_MESSAGE, translate_error
+from resolvers.node import to_global_id
 from tests.conftest import GraphQLClient, Server, row_counts
 from tests.test_entities import CREATE, DELETE, GET, UPDATE, create
+from tests.test_policies import CREATE_POLICY
 from tests.test_relationships import RELATE, RELATIONSHIPS
 
 VALID = {"kind": "service", "name": "Valid"}
@@ -37,6 +41,11 @@ def only_error(body: dict[str, Any]) -> dict[str, Any]:
         ({"tags": [f"t{i}" for i in range(51)]}, "tags", "limit is 50"),
         ({"properties": {"blob": "x" * 70_000}}, "properties", "limit is 65536"),
         ({"properties": [1, 2]}, "properties", "JSON object"),
+        ({"name": "bad\x00name"}, "name", "control characters"),
+        ({"description": "bad\x00"}, "description", "NUL"),
+        ({"properties": {"a": "x\x00"}}, "properties", "NUL"),
+        ({"properties": {"k\x00": 1}}, "properties", "NUL"),
+        ({"tags": [f"t{i}" for i in range(5_000)]}, "tags", "limit is 50"),
         (
             {
                 "properties": {
@@ -242,3 +251,33 @@ async def test_a_full_graph_connection_pool_is_capacity_not_an_outage() -> None:
         assert [record["one"] for record in await graph.read("RETURN 1 AS one")] == [1]
     finally:
         await graph.driver.close()
+
+
+async def test_a_policy_naming_too_many_resources_is_bad_input(
+    client: GraphQLClient, db: AsyncEngine
+) -> None:
+    before = await row_counts(db)
+    ids = [to_global_id("Entity", uuid.uuid4()) for _ in range(1_001)]
+    draft = {"name": "many", "effect": "DENY", "actions": ["read"], "resources": {"ids": ids}}
+    error = only_error(await client.execute(CREATE_POLICY, {"input": draft}))
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "resources.ids"}
+    assert "at most 1000" in error["message"]
+    assert await row_counts(db) == before
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "1e400"])
+async def test_numbers_json_cannot_hold_are_bad_input(
+    client: GraphQLClient, db: AsyncEngine, number: str
+) -> None:
+    # given a request body that Python's JSON reader accepts with a non-finite number
+    variables = '{"input": {"kind": "service", "name": "n", "properties": {"a": [NUMBER]}}}'
+    body = f'{{"query": {json.dumps(CREATE)}, "variables": {variables.replace("NUMBER", number)}}}'
+    before = await row_counts(db)
+    response = await client.http.post(
+        "/graphql", content=body, headers={"content-type": "application/json"}
+    )
+    # then it is refused, naming the field, and nothing is written
+    error = only_error(response.json())
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "properties"}
+    assert "JSON cannot represent" in error["message"]
+    assert await row_counts(db) == before

@@ -117,6 +117,13 @@ async def test_invalid_events_answer_400_with_the_path_and_write_nothing(
             "outputs[0].facets.schema.fields[1].name",
             lambda e: e["outputs"][0]["facets"]["schema"]["fields"][1].pop("name"),
         ),
+        (
+            "outputs[0].facets.schema.fields[0].description",
+            lambda e: e["outputs"][0]["facets"]["schema"]["fields"][0].update(description=5),
+        ),
+        ("eventTime", lambda e: e.update(eventTime="0001-01-01T00:00:00+05:00")),
+        ("", lambda e: e.update(producer="p\x00")),
+        ("", lambda e: e["run"].update(facets={"custom": {"note": "\x00"}})),
     ]
     for path, mutate in mutations:
         event = copy.deepcopy(good)
