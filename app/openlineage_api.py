@@ -95,6 +95,8 @@ async def lineage_event(request: Request) -> Response:
         return _too_large(state)
     except NexusError as exc:
         return _error(exc)
+    except Exception as exc:
+        return _failure(exc)
     synced = await state.projector.ensure_projected(
         result["seq"], within=state.settings.projection_wait_timeout
     )
@@ -121,6 +123,8 @@ async def lineage_batch(request: Request) -> Response:
         return _too_large(state)
     except NexusError as exc:
         return _error(exc)
+    except Exception as exc:
+        return _failure(exc)
     results: list[dict[str, Any]] = []
     for index, event in enumerate(events):
         try:
@@ -209,6 +213,22 @@ def _error(exc: NexusError) -> Response:
         "UNAVAILABLE": 503,
     }.get(exc.code.value, 500)
     return JSONResponse(_error_body(exc), status_code=status)
+
+
+def _failure(exc: Exception) -> Response:
+    """Anything else: a backend that cannot be reached is UNAVAILABLE (503); the rest is
+    logged and answered as INTERNAL, in the same JSON shape as every other error."""
+    unavailable = as_unavailable(exc)
+    if unavailable is not None:
+        return _error(unavailable)
+    log.exception("could not serve an OpenLineage request")
+    return JSONResponse(
+        {
+            "error": "Internal error. It has been logged; retrying will not help.",
+            "code": "INTERNAL",
+        },
+        status_code=500,
+    )
 
 
 def _too_large(state: AppState) -> Response:

@@ -24,6 +24,8 @@ from tests.conftest import (
 )
 from tests.test_dataset_access import UPSERT
 from tests.test_entities import CREATE, create, unique
+from tests.test_openlineage import run_event
+from tests.test_openlineage_access import CREATE_KEY
 from tests.test_relationships import RELATE, RELATIONSHIPS
 
 PROMPT_SECONDS = 15
@@ -110,8 +112,19 @@ async def test_postgres_outage_answers_unavailable_and_recovers(
     # given a working service
     entity = await create(client, name=unique("pg-outage"))
     dataset_id = await upsert_dataset(client, unique("pg-outage"))
+    key = (await client.data(CREATE_KEY, {"name": unique("pipeline"), "role": "EDITOR"}))[
+        "createApiKey"
+    ]["secret"]
     services("stop", "postgres")
     try:
+        # when a pipeline sends lineage with an API key (checked in Postgres), it hears
+        # UNAVAILABLE too, as JSON, and knows to retry
+        async with httpx.AsyncClient(
+            base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
+        ) as http:
+            pushed = await http.post("/api/v1/lineage", json=run_event(unique("pg://x")))
+        assert pushed.status_code == 503, pushed.text
+        assert pushed.json()["code"] == "UNAVAILABLE"
         # when Postgres is down, reads and writes answer UNAVAILABLE promptly, nothing hangs
         for query, variables in (
             ("{ entities(first: 1) { totalCount } }", {}),
