@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import record_audit
 from app.db import among
+from app.errors import BadUserInput
 from app.models import Job, Run
 from app.outbox import append_event
 from app.scope import Scope
@@ -250,6 +251,12 @@ async def apply_run_event(
             facets=facets,
         )
         session.add(run)
+    elif run.organization_id != scope.organization_id:
+        # Run ids are the senders' own UUIDs: one that names another organisation's run is
+        # refused, never merged into it (nor told whose it is).
+        raise BadUserInput(
+            "run.runId is already in use; each run needs its own UUID.", field="run.runId"
+        )
     else:
         if _precedence(state, event_time) > _precedence(run.state, run.state_time):
             run.state, run.state_time = state, event_time

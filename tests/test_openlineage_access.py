@@ -4,6 +4,7 @@ are audited."""
 from __future__ import annotations
 
 import base64
+import uuid
 
 import httpx
 from sqlalchemy import text
@@ -185,3 +186,27 @@ async def test_policies_on_jobs_hold_for_lineage_recorded_by_hand(
     refused = await editor.client.execute(RECORD, {"input": edge})
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert (await client.data(RECORD, {"input": edge}))["recordLineage"]["seq"] > 0
+
+
+async def test_a_run_id_of_another_organisation_is_refused_and_its_run_untouched(
+    client: GraphQLClient, db: AsyncEngine, member: MakeMember
+) -> None:
+    # given a run that one organisation recorded
+    run_id = str(uuid.uuid4())
+    mine = run_event(f"postgres://{unique('olrun')}:5432", run_id=run_id)
+    assert (await client.http.post("/api/v1/lineage", json=mine)).status_code == 201
+    # when another organisation sends an event with the same run id
+    outsider = await member("editor", organization="other")
+    theirs = run_event(
+        f"postgres://{unique('olrun-other')}:5432",
+        run_id=run_id,
+        event_type="FAIL",
+        event_time="2026-11-02T06:00:00.000Z",
+    )
+    taken = await outsider.client.http.post("/api/v1/lineage", json=theirs)
+    # then it is refused, and the first organisation's run is as it was
+    assert taken.status_code == 400
+    assert taken.json()["path"] == "run.runId"
+    async with db.connect() as conn:
+        state = await conn.scalar(text("SELECT state FROM runs WHERE id = :id"), {"id": run_id})
+    assert state == "COMPLETE"
