@@ -20,10 +20,12 @@ from app import validation
 from app.access import AccessControl, check_entity_access, check_entity_write
 from app.audit import record_audit
 from app.db import SessionFactory, among
+from app.descriptions import description_graph_payload
 from app.errors import BadUserInput, Conflict, NotFound
-from app.models import Entity, EntityVersion, Relationship
+from app.models import Dataset, Entity, EntityDataset, EntityVersion, Policy, Relationship
 from app.outbox import append_event
 from app.pagination import Cursor, Page
+from app.policies import policy_graph_payload
 from app.scope import Scope
 
 EntitySortField = Literal["name", "created_at", "updated_at"]
@@ -342,7 +344,50 @@ async def restore_entity(
             before=before,
             extra={"relationships": [relationship_graph_payload(r) for r in relationships]},
         )
+        seq = await _reproject_links_of(session, scope, entity.id) or seq
     return WriteResult(entity, seq)
+
+
+async def _reproject_links_of(session: AsyncSession, scope: Scope, entity_id: uuid.UUID) -> int:
+    """The rest of what deleting an entity dropped from the graph: its links to the datasets
+    it describes, and the policies that name it. Returns the last sequence (0: none)."""
+    seq = 0
+    links = await session.scalars(
+        select(EntityDataset)
+        .join(Dataset, Dataset.id == EntityDataset.dataset_id)
+        .where(EntityDataset.entity_id == entity_id, Dataset.deleted_at.is_(None))
+        .order_by(EntityDataset.dataset_id)
+    )
+    for link in links:
+        seq = await append_event(
+            session,
+            scope=scope,
+            aggregate_type="dataset",
+            aggregate_id=link.dataset_id,
+            event_type="description.created",
+            version=1,
+            payload=description_graph_payload(link),
+        )
+    policies = await session.scalars(
+        select(Policy)
+        .where(
+            Policy.organization_id == scope.organization_id,
+            Policy.deleted_at.is_(None),
+            Policy.resource_ids.contains([entity_id]),
+        )
+        .order_by(Policy.id)
+    )
+    for policy in policies:
+        seq = await append_event(
+            session,
+            scope=scope,
+            aggregate_type="policy",
+            aggregate_id=policy.id,
+            event_type="policy.updated",
+            version=policy.version,
+            payload=policy_graph_payload(policy),
+        )
+    return seq
 
 
 async def relate_entities(

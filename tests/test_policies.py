@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from typing import Any
 
 import neo4j
@@ -13,7 +14,7 @@ import websockets
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import GraphQLClient, MakeMember, Member, Server, cypher, row_counts
-from tests.test_entities import CREATE, GET, LIST, NODE, UPDATE, create, unique
+from tests.test_entities import CREATE, DELETE, GET, LIST, NODE, RESTORE, UPDATE, create, unique
 from tests.test_relationships import relate
 from tests.test_search import DESCRIBE
 
@@ -464,3 +465,34 @@ async def test_node_resolves_policies_for_stewards_only(member: MakeMember) -> N
     assert seen["id"] == policy_id
     assert seen["state"] == "DRAFT"
     assert (await viewer.client.data(query, {"id": policy_id}))["node"] is None
+
+
+async def test_a_restored_entity_gets_its_links_and_policies_back_in_the_graph(
+    client: GraphQLClient, graph_db: neo4j.AsyncDriver
+) -> None:
+    # given an entity that describes a dataset and that a policy names
+    entity = await create(client)
+    name = f"orders_{uuid.uuid4().hex[:6]}"
+    dataset = (
+        await client.data(UPSERT_DATASET, {"input": {"namespace": "postgres://one", "name": name}})
+    )["upsertDataset"]["dataset"]
+    await client.data(DESCRIBE, {"input": {"entityId": entity["id"], "datasetId": dataset["id"]}})
+    draft = {
+        "name": f"watch-{uuid.uuid4().hex[:6]}",
+        "effect": "DENY",
+        "actions": ["write"],
+        "resources": {"ids": [entity["id"]]},
+    }
+    await client.data(CREATE_POLICY, {"input": draft})
+    around = (
+        "MATCH (e:Entity {name: $e}) "
+        "RETURN COUNT { (e)-[:DESCRIBES]->(:Dataset) } AS describes, "
+        "COUNT { (:Policy)-[:GOVERNS]->(e) } AS governed"
+    )
+    assert await cypher(graph_db, around, e=entity["name"]) == [{"describes": 1, "governed": 1}]
+    # when it is deleted and restored
+    await client.data(DELETE, {"id": entity["id"]})
+    restored = (await client.data(RESTORE, {"id": entity["id"]}))["restoreEntity"]
+    # then the graph has both edges again, as Postgres does
+    assert restored["graphSynced"] is True
+    assert await cypher(graph_db, around, e=entity["name"]) == [{"describes": 1, "governed": 1}]
