@@ -166,9 +166,15 @@ class Projector:
                 return False
             if seq <= self._watermark:
                 return True
-            async with self._engine.connect() as conn:
-                if await outbox.is_projected(conn, seq):
-                    return True
+            try:
+                async with self._engine.connect() as conn:
+                    if await outbox.is_projected(conn, seq):
+                        return True
+            except Exception:
+                # The write is committed: a failure to ask whether the graph has it yet must
+                # not turn it into an error that a client would retry (and so duplicate).
+                log.warning("could not ask whether event %s is projected", seq, exc_info=True)
+                return False
 
     # --- background loop -----------------------------------------------------------------
 
