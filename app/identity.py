@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -114,8 +115,16 @@ async def create_user(
 
 
 async def set_membership(
-    sessions: SessionFactory, *, scope: Scope, user_id: uuid.UUID, role: Role
+    sessions: SessionFactory,
+    *,
+    scope: Scope,
+    user_id: uuid.UUID,
+    role: Role,
+    before_commit: Callable[[], Awaitable[None]] | None = None,
 ) -> Membership:
+    """Change a member's role. `before_commit` (revoking the member's access tokens) runs
+    inside the transaction once the member is found: if it fails, the role is unchanged,
+    so a demoted member never keeps tokens that carry the old role."""
     async with sessions() as session, session.begin():
         membership = await session.scalar(
             select(Membership)
@@ -139,6 +148,8 @@ async def set_membership(
             before=before,
             after={"role": role.value},
         )
+        if before_commit is not None:
+            await before_commit()
     return membership
 
 

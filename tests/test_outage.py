@@ -4,6 +4,7 @@ projector catches up by itself when Neo4j is back. Nothing accepted is lost."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 
 import httpx
@@ -22,6 +23,7 @@ from tests.conftest import (
     start_server,
     stop_server,
 )
+from tests.test_auth import SET_MEMBERSHIP
 from tests.test_dataset_access import UPSERT
 from tests.test_entities import CREATE, create, unique
 from tests.test_openlineage import run_event
@@ -200,6 +202,7 @@ async def test_redis_outage_keeps_tokens_working_but_refuses_logins(
     client: GraphQLClient,
     anonymous: GraphQLClient,
     member: MakeMember,
+    db: AsyncEngine,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     # given a working token, a session logged out on this server, and a second server that
@@ -221,6 +224,10 @@ async def test_redis_outage_keeps_tokens_working_but_refuses_logins(
         # and the session logged out here stays logged out
         revoked = await leaver.client.execute(query)
         assert revoked["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", revoked
+        # and a role change, which must revoke the member's tokens everywhere, is refused
+        # whole rather than committed without the revocation
+        changed = await client.execute(SET_MEMBERSHIP, {"id": leaver.user_id, "role": "EDITOR"})
+        assert changed["errors"][0]["extensions"]["code"] == "UNAVAILABLE", changed
         # and logins are refused, since their brute-force limit cannot be counted
         login = await anonymous.execute(
             'mutation { login(email: "a@b.example", password: "whatever-long") { role } }'
@@ -245,4 +252,11 @@ async def test_redis_outage_keeps_tokens_working_but_refuses_logins(
             break
         await asyncio.sleep(0.5)
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    # and the refused role change left the role as it was
+    raw_id = base64.urlsafe_b64decode(leaver.user_id).decode().split(":", 1)[1]
+    async with db.connect() as conn:
+        role = await conn.scalar(
+            text("SELECT role FROM memberships WHERE user_id = :id"), {"id": raw_id}
+        )
+    assert role == "viewer"
     await asyncio.sleep(2)  # let the live-update listener resubscribe before later tests

@@ -147,8 +147,13 @@ class IdentityMutations:
     ) -> User:
         state, scope = info.context.state, info.context.scope
         raw = expect_global_id(user_id, "User", field="userId")
-        await identity.set_membership(state.sessions, scope=scope, user_id=raw, role=Role(role))
-        await state.revocations.revoke_user(raw, ttl=state.tokens.access_ttl)
+        await identity.set_membership(
+            state.sessions,
+            scope=scope,
+            user_id=raw,
+            role=Role(role),
+            before_commit=lambda: state.revocations.revoke_user(raw, ttl=state.tokens.access_ttl),
+        )
         async with state.sessions() as session:
             (found,) = await identity.users_by_ids(
                 session, organization_id=scope.organization_id, ids=[raw]
