@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
 from sqlalchemy import Select, and_, func, or_, select, tuple_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import validation
@@ -438,7 +439,11 @@ async def relate_entities(
             properties=rel_properties,
         )
         session.add(rel)
-        await session.flush()
+        try:
+            await session.flush()
+        except IntegrityError as exc:
+            # The same relationship, created by a concurrent request since the check above.
+            raise Conflict(f"These entities are already related by {rel_type}.") from exc
         await session.refresh(rel)
         payload = relationship_graph_payload(rel)
         seq = await append_event(

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import validation
@@ -98,7 +99,11 @@ async def create_user(
         if taken is not None:
             raise Conflict("A user with this email already exists.", field="email")
         session.add(user)
-        await session.flush()
+        try:
+            await session.flush()
+        except IntegrityError as exc:
+            # Taken by a concurrent request since the check above.
+            raise Conflict("A user with this email already exists.", field="email") from exc
         membership = Membership(
             user_id=user.id, organization_id=scope.organization_id, role=role.value
         )
