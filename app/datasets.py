@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app import validation
+from app import descriptions, validation
 from app.access import (
     DATASET_COLUMNS,
     AccessControl,
@@ -416,19 +416,7 @@ async def reproject_links_of(session: AsyncSession, scope: Scope, dataset_id: uu
         .order_by(EntityDataset.entity_id)
     )
     for link in links:
-        seq = await append_event(
-            session,
-            scope=scope,
-            aggregate_type="dataset",
-            aggregate_id=dataset_id,
-            event_type="description.created",
-            version=1,
-            payload={
-                "entity_id": str(link.entity_id),
-                "dataset_id": str(dataset_id),
-                "org": str(scope.organization_id),
-            },
-        )
+        seq = await descriptions.reannounce(session, scope, link)
     return seq
 
 

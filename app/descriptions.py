@@ -34,6 +34,20 @@ def description_graph_payload(link: EntityDataset) -> dict[str, Any]:
     }
 
 
+async def reannounce(session: AsyncSession, scope: Scope, link: EntityDataset) -> int:
+    """Send a link to the graph again, after a deletion of one of its ends dropped it there
+    and a restore brought that end back. Returns the event's sequence."""
+    return await append_event(
+        session,
+        scope=scope,
+        aggregate_type="dataset",
+        aggregate_id=link.dataset_id,
+        event_type="description.created",
+        version=1,
+        payload=description_graph_payload(link),
+    )
+
+
 async def describe_dataset(
     sessions: SessionFactory,
     *,

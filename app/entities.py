@@ -17,11 +17,10 @@ from sqlalchemy import Select, and_, func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import validation
+from app import descriptions, validation
 from app.access import AccessControl, check_entity_access, check_entity_write
 from app.audit import record_audit
 from app.db import SessionFactory, among
-from app.descriptions import description_graph_payload
 from app.errors import BadUserInput, Conflict, NotFound
 from app.models import Dataset, Entity, EntityDataset, EntityVersion, Policy, Relationship
 from app.outbox import append_event
@@ -360,15 +359,7 @@ async def _reproject_links_of(session: AsyncSession, scope: Scope, entity_id: uu
         .order_by(EntityDataset.dataset_id)
     )
     for link in links:
-        seq = await append_event(
-            session,
-            scope=scope,
-            aggregate_type="dataset",
-            aggregate_id=link.dataset_id,
-            event_type="description.created",
-            version=1,
-            payload=description_graph_payload(link),
-        )
+        seq = await descriptions.reannounce(session, scope, link)
     policies = await session.scalars(
         select(Policy)
         .where(
