@@ -40,6 +40,12 @@ class Change:
     def touches(self, entity_id: uuid.UUID) -> bool:
         return self.aggregate_id == entity_id or entity_id in self.endpoints
 
+    @property
+    def is_description(self) -> bool:
+        """An entity describing a dataset, linked or unlinked: recorded on the dataset
+        (`app.descriptions`), its endpoints are the entity and the dataset."""
+        return self.event_type.startswith("description.")
+
     @classmethod
     def from_event(
         cls,

@@ -11,13 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.access import (
-    AccessControl,
-    check_dataset_access,
-    check_entity_access,
-    dataset_resource,
-    entity_resource,
-)
+from app.access import AccessControl, check_dataset_access, check_entity_access
 from app.audit import record_audit
 from app.db import SessionFactory, among
 from app.errors import BadUserInput, NotFound
@@ -89,14 +83,9 @@ async def undescribe_dataset(
             raise NotFound("This entity does not describe this dataset.")
         if access is not None:
             entity = await session.get(Entity, entity_id)
-            dataset = await session.get(Dataset, dataset_id)
-            hidden = (
-                entity is not None and not access.allows("read", entity_resource(entity))
-            ) or (dataset is not None and not access.allows("read", dataset_resource(dataset)))
-            if hidden:
-                raise NotFound("This entity does not describe this dataset.")
             if entity is not None:
                 check_entity_access(access, entity, "write")
+            dataset = await session.get(Dataset, dataset_id)
             if dataset is not None:
                 check_dataset_access(access, dataset, "write")
         await session.delete(link)

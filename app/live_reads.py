@@ -57,7 +57,7 @@ class LiveReads:
         elif change.aggregate_type == "relationship":
             relationship_ids.append(change.aggregate_id)
             entity_ids.update(change.endpoints)
-        elif change.aggregate_type == "description":
+        elif change.is_description:
             entity_ids.update(change.endpoints)
         org = change.organization_id
         stamp = await self._policy_cache.stamp(org)

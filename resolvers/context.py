@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
@@ -126,16 +127,7 @@ class Context:
         a shared context, an event received by one subscription would replace the loaders
         another operation is reading from, and a query would take the decisions and records
         loaded for that subscription's last event."""
-        operation = Context(
-            state=self.state,
-            principal=self.principal,
-            request=self.request,
-            response=self.response,
-            auth_error=self.auth_error,
-            connection_params=self.connection_params,
-            credential=self.credential,
-            credential_expires_at=self.credential_expires_at,
-        )
+        operation = dataclasses.replace(self, policy_stamp=None)
         operation._credential_checked_at = self._credential_checked_at
         return operation
 

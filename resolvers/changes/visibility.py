@@ -19,10 +19,10 @@ async def visible_changes(context: Context, changes: Sequence[Change]) -> list[C
     for rel in rels.values():
         if rel is not None:
             entity_ids.update((rel.source_id, rel.target_id))
-    entity_ids.update(e for c in changes if _is_link(c) for e in c.endpoints)
+    entity_ids.update(e for c in changes if c.is_description for e in c.endpoints)
     dataset_ids = sorted(
         {c.aggregate_id for c in changes if c.aggregate_type == "dataset"}
-        | {e for c in changes if _is_link(c) for e in c.endpoints}
+        | {e for c in changes if c.is_description for e in c.endpoints}
     )
     job_ids = sorted({c.aggregate_id for c in changes if c.aggregate_type == "job"})
     found_jobs = await context.datasets.job_by_id.load_many(job_ids)
@@ -44,7 +44,7 @@ async def visible_changes(context: Context, changes: Sequence[Change]) -> list[C
             keep = rel is None or {rel.source_id, rel.target_id} <= readable
         elif change.aggregate_type == "policy":
             keep = context.scope.may(Role.STEWARD)
-        elif _is_link(change):
+        elif change.is_description:
             # Like a relationship: shown only when the caller may read both ends, since the
             # event names them.
             keep = set(change.endpoints) <= (readable | readable_datasets)
@@ -57,8 +57,3 @@ async def visible_changes(context: Context, changes: Sequence[Change]) -> list[C
         if keep:
             shown.append(change)
     return shown
-
-
-def _is_link(change: Change) -> bool:
-    """An entity describing a dataset: recorded on the dataset (`app.descriptions`)."""
-    return change.aggregate_type == "description" or change.event_type.startswith("description.")

@@ -132,7 +132,6 @@ def _reasons(traversal: Traversal) -> list[PartialReason]:
 
 @strawberry.type(description="A dataset reached by a lineage traversal.")
 class LineageNode:
-    dataset_id: strawberry.Private[str]
     distance: int = strawberry.field(description="Hops from the start (0 for the start).")
     in_degree: int = strawberry.field(description="Lineage edges into this dataset.")
     out_degree: int = strawberry.field(description="Lineage edges out of this dataset.")
@@ -155,7 +154,6 @@ async def _nodes(info: Info, reached: list[tuple[str, int, Degree]]) -> list[Lin
     records = await loader.load_many([uuid.UUID(n) for n, _, _ in reached])
     return [
         LineageNode(
-            dataset_id=n,
             id=strawberry.ID(to_global_id("Dataset", n)),
             distance=distance,
             in_degree=degree.inputs,
