@@ -11,8 +11,9 @@ import pytest
 
 from tests.conftest import GraphQLClient, Server
 from tests.live_client import LiveClient, live_client
-from tests.test_entities import unique
+from tests.test_entities import create, unique
 from tests.test_openlineage import SCHEMA_URL
+from tests.test_search import DESCRIBE
 
 DATASET_CHANGED = """
 subscription($id: ID, $namespace: String) {
@@ -110,3 +111,22 @@ async def test_dataset_changed_by_id_or_namespace(
         names = {e["dataset"]["name"] for e in received if e["dataset"]}
         assert names == {"report"}
         assert all(e["action"] == "CREATED" for e in received if e["dataset"])
+
+
+async def test_a_link_event_names_the_entity_and_the_dataset_it_links(
+    client: GraphQLClient, server: Server, admin_token: str
+) -> None:
+    # given a subscriber watching a dataset
+    ns = f"postgres://{unique('linkwatch')}:5432"
+    await send(client, job_event(ns, "load", ["raw"], ["clean"]))
+    clean = await dataset_id(client, ns, "clean")
+    owner = await create(client, name=unique("owner"))
+    async with live_client(server.url, admin_token) as live:
+        await live.subscribe(DATASET_CHANGED, {"id": clean})
+        await asyncio.sleep(0.5)
+        # when an entity is said to describe it
+        await client.data(DESCRIBE, {"input": {"entityId": owner["id"], "datasetId": clean}})
+        received = [e["data"]["datasetChanged"] for e in await events_until_quiet(live)]
+    # then the event's linked IDs are the entity's and the dataset's, each of its own type
+    assert [e["linkedIds"] for e in received] == [[owner["id"], clean]]
+    assert [e["action"] for e in received] == ["RELATED"]

@@ -10,8 +10,6 @@ import strawberry
 from app.changes import Change
 from resolvers.node import to_global_id
 
-# Aggregates that are links between objects: their changes relate or unrelate.
-_LINKS = frozenset({"relationship", "description"})
 _TYPE_NAMES = {"entity": "Entity", "relationship": "Relationship", "dataset": "Dataset"}
 _ACTIONS = {
     "created": "CREATED",
@@ -33,7 +31,8 @@ class ChangeAction(enum.Enum):
 
 def change_action(change: Change) -> ChangeAction:
     verb = change.event_type.rsplit(".", 1)[-1]
-    if change.aggregate_type in _LINKS:
+    # Links between objects relate or unrelate them.
+    if change.aggregate_type == "relationship" or change.is_description:
         return ChangeAction.UNRELATED if verb == "deleted" else ChangeAction.RELATED
     if verb == "upserted":
         return ChangeAction.CREATED if change.version == 1 else ChangeAction.UPDATED

@@ -53,8 +53,11 @@ class DatasetChange:
 
     @strawberry.field(description="The global IDs of the datasets (and entity) a link touches.")
     def linked_ids(self) -> list[strawberry.ID]:
-        kind = "Entity" if self.change.aggregate_type == "description" else "Dataset"
-        return [to_global_id(kind, e) for e in self.change.endpoints]
+        if self.change.is_description:
+            # A link's endpoints are its entity, then its dataset (`app.changes`).
+            kinds = ("Entity", "Dataset")
+            return [to_global_id(k, e) for k, e in zip(kinds, self.change.endpoints, strict=True)]
+        return [to_global_id("Dataset", e) for e in self.change.endpoints]
 
     @strawberry.field(description="The dataset as it is now (null for job and link changes).")
     async def dataset(self, info: Info) -> Dataset | None:
@@ -103,7 +106,7 @@ class DatasetSubscriptions:
         dataset_id = expect_global_id(id, "Dataset") if id is not None else None
         async for change in live_changes(info):
             if dataset_id is not None:
-                if change.aggregate_type not in ("dataset", "job", "description"):
+                if change.aggregate_type not in ("dataset", "job"):
                     continue
                 if not change.touches(dataset_id):
                     continue
