@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from app.audit_feed import AuditFeed
@@ -36,6 +37,15 @@ from app.openlineage_api import routes as openlineage_routes
 from app.outbox import projection_lag
 from app.policy_cache import PolicyCache
 from app.ratelimit import LoginLimiter
+from app.result_cache import (
+    REQUESTS,
+    DataVersion,
+    Directives,
+    ResultCache,
+    audience,
+    cache_key,
+    is_cacheable,
+)
 from app.settings import Settings
 from app.state import AppState
 from app.tokens import Revocations, TokenIssuer
@@ -67,6 +77,58 @@ class GraphQLApp(GraphQL[Context, None]):
         if result.errors:
             result.errors = [translate_error(error) for error in result.errors]
         return await super().process_result(request, result)
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Answer read queries from the shared result cache when it holds the answer this
+        caller would get (`app.result_cache`); run everything else as usual."""
+
+        async def run() -> ExecutionResult:
+            return await super(GraphQLApp, self).execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+
+        cache = context.state.results
+        asked = Directives.of(request.headers.get("cache-control"))
+        query, operation = request_data.query, request_data.operation_name
+        if (
+            not cache.enabled
+            or context.principal is None
+            or context.auth_error is not None
+            or not (asked.lookup or asked.store)
+            or not isinstance(query, str)
+            or not is_cacheable(query, operation)
+        ):
+            return _served(sub_response, "bypass", await run())
+        version = await cache.version.read()
+        if version is None:
+            return _served(sub_response, "unavailable", await run())
+        key = cache_key(audience(await context.access()), query, operation, request_data.variables)
+        if asked.lookup:
+            try:
+                data = await cache.get(key, version)
+            except Exception:
+                return _served(sub_response, "unavailable", await run())
+            if data is not None:
+                extensions = (
+                    {"roundTrips": {"postgres": 1, "neo4j": 0}}
+                    if context.state.settings.round_trips_exposed
+                    else None
+                )
+                return _served(sub_response, "hit", ExecutionResult(data, None, extensions))
+        result = await run()
+        if result.extensions and "roundTrips" in result.extensions:
+            result.extensions["roundTrips"]["postgres"] += 1  # the data version's read
+        if asked.store and not result.errors and result.data is not None:
+            await cache.keep(key, version, result.data)
+        return _served(sub_response, "miss", result)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         state: AppState = request.app.state.nexus
@@ -121,6 +183,18 @@ class GraphQLApp(GraphQL[Context, None]):
         return None
 
 
+CACHE_HEADER = "x-nexus-cache"
+
+
+def _served(sub_response: Any, outcome: str, result: ExecutionResult) -> ExecutionResult:
+    """Count the outcome and say it in the `X-Nexus-Cache` header ("mixed" when a batch's
+    operations were served differently)."""
+    REQUESTS.labels(outcome).inc()
+    shown = sub_response.headers.get(CACHE_HEADER)
+    sub_response.headers[CACHE_HEADER] = outcome if shown in (None, outcome) else "mixed"
+    return result
+
+
 async def open_state(settings: Settings) -> AppState:
     engine = create_engine(settings)
     graph = create_graph(settings)
@@ -160,11 +234,18 @@ async def open_state(settings: Settings) -> AppState:
             per_address=settings.login_max_attempts_per_ip,
             window=settings.login_window,
         ),
+        results=ResultCache(
+            redis,
+            DataVersion(engine.url, timeout=settings.database_connect_timeout),
+            ttl=settings.result_cache_ttl,
+            max_bytes=settings.result_cache_max_bytes,
+        ),
     )
 
 
 async def close_state(state: AppState) -> None:
     await state.projector.close()
+    await state.results.close()
     await state.live.stop()
     await state.audit_feed.stop()
     await state.graph.driver.close()

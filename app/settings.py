@@ -107,6 +107,16 @@ class Settings(BaseSettings):
         description="Seconds a process may reuse an organisation's active policies while "
         "their stamp in Redis is unchanged; 0 loads them for every request.",
     )
+    result_cache_ttl: float = Field(
+        default=60.0,
+        ge=0,
+        description="Seconds a read query's result is kept in Redis for callers who would "
+        "get the same answer (app.result_cache); any committed write retires it sooner. "
+        "0 turns the cache off.",
+    )
+    result_cache_max_bytes: int = Field(
+        default=1024 * 1024, ge=1_024, description="Largest result kept, in bytes of JSON."
+    )
     openlineage_max_bytes: int = Field(
         default=5 * 1024 * 1024,
         ge=1_024,

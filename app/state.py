@@ -13,6 +13,7 @@ from app.live import LiveChannel
 from app.live_reads import LiveReads
 from app.policy_cache import PolicyCache
 from app.ratelimit import LoginLimiter
+from app.result_cache import ResultCache
 from app.settings import Settings
 from app.tokens import Revocations, TokenIssuer
 from graph.driver import Graph
@@ -36,3 +37,4 @@ class AppState:
     tokens: TokenIssuer
     revocations: Revocations
     login_limiter: LoginLimiter
+    results: ResultCache

@@ -20,6 +20,8 @@ const names = Object.keys(spec.requests);
 const timeoutMs = (spec.timeout ?? 30) * 1000;
 const latencies = Object.fromEntries(names.map((name) => [name, []]));
 const errors = Object.fromEntries(names.map((name) => [name, 0]));
+// How the service's result cache served each scenario (its X-Nexus-Cache header).
+const served = Object.fromEntries(names.map((name) => [name, {}]));
 const errorSamples = [];
 
 function pick(list) {
@@ -39,6 +41,8 @@ async function once() {
     });
     const text = await response.text();
     const elapsed = performance.now() - started;
+    const outcome = response.headers.get("x-nexus-cache");
+    if (outcome) served[name][outcome] = (served[name][outcome] ?? 0) + 1;
     if (response.status !== 200 || text.includes('"errors"')) {
       errors[name] += 1;
       if (errorSamples.length < 5) errorSamples.push(`${response.status}: ${text.slice(0, 300)}`);
@@ -100,6 +104,7 @@ for (const name of names) {
     p95: percentile(sorted, 0.95),
     p99: percentile(sorted, 0.99),
     mean: sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length : null,
+    cache: served[name],
   };
 }
 result.throughput = total / elapsed;

@@ -312,6 +312,9 @@ def report(label: str, result: dict[str, Any]) -> dict[str, Any]:
                 f"  {name:<44} n={stats['count']:>5}  p50 {stats['p50']:7.1f} ms  "
                 f"p95 {stats['p95']:7.1f} ms  p99 {stats['p99']:7.1f} ms"
             )
+            if stats.get("cache"):
+                shown = ", ".join(f"{k} {v}" for k, v in sorted(stats["cache"].items()))
+                print(f"    result cache: {shown}")
     for sample in result.get("errorSamples", []):
         print(f"  error: {sample}")
     return result
@@ -340,6 +343,11 @@ async def main() -> None:
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--think", type=float, default=3.0)
     parser.add_argument("--user-duration", type=float, default=60.0)
+    parser.add_argument(
+        "--users-without-cache",
+        action="store_true",
+        help="send the simulated users' requests with Cache-Control: no-store",
+    )
     parser.add_argument("--server-pid", type=int, action="append", default=[])
     parser.add_argument(
         "--skip", action="append", default=[], help="lineage, page, compare, load, users"
@@ -351,7 +359,11 @@ async def main() -> None:
     settings = Settings()
     picked = await sample(settings, args.org, args.samples, rng)
     token = login(args.url, bench_email(args.org), BENCH_PASSWORD)
-    headers = {"Authorization": f"Bearer {token}"}
+    # Every scenario but the simulated users runs past the result cache (no-store): the
+    # traversal against raw Cypher and the comparison with @neo4j/graphql measure running
+    # the queries. The users get the cache as deployed unless --users-without-cache.
+    deployed = {"Authorization": f"Bearer {token}"}
+    headers = {**deployed, "Cache-Control": "no-store"}
     figures: dict[str, Any] = {}
     peak: dict[int, float] = {}
     stop = asyncio.Event()
@@ -441,12 +453,13 @@ async def main() -> None:
             {"id": to_global_id("Dataset", rng.choice(picked.datasets)), "depth": 3, "limit": 10},
         )
         scenarios = ours | {"lineage3": lineage}
+        cached = "without the result cache" if args.users_without_cache else "result cache on"
         figures["users"] = report(
             f"{args.users} users, think time {args.think:.0f}s, {args.user_duration:.0f}s, "
-            "mixed reads",
+            f"mixed reads, {cached}",
             await node_load(
                 args.url,
-                headers,
+                headers if args.users_without_cache else deployed,
                 {name: bodies(make, 500) for name, make in scenarios.items()},
                 users=args.users,
                 think=args.think,

@@ -16,7 +16,7 @@ from app import datasets as dataset_records
 from app import descriptions as description_records
 from app import entities as records
 from app import jobs as job_records
-from app import outbox, policies
+from app import outbox, policies, result_cache
 from app.db import SessionFactory
 from app.models import Dataset, Entity, EntityDataset, Job, Policy, Relationship, Run
 from graph import bulk as graph_bulk
@@ -104,6 +104,10 @@ async def rebuild_graph(
                 async with sessions() as session, session.begin():
                     await outbox.mark_projected(await session.connection(), covered)
         finally:
+            # Results kept by the result cache came from the graph as it was before (or
+            # during) the rebuild; a new data version retires them, even after a failure.
+            await result_cache.advance(await lock_session.connection())
+            await lock_session.commit()
             await lock_session.execute(
                 select(text("pg_advisory_unlock(:key)")).params(key=outbox.PROJECTOR_LOCK_KEY)
             )

@@ -192,6 +192,11 @@ class GraphQLClient:
         body: dict[str, Any] = response.json()
         return body
 
+    async def uncached(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Execute past the result cache (`Cache-Control: no-store`): the response's round
+        trips are then those of running the operation alone."""
+        return await self.execute(query, variables, **{"cache-control": "no-store"})
+
     async def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Execute and insist on success."""
         body = await self.execute(query, variables)

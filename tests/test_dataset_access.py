@@ -672,7 +672,7 @@ async def test_a_page_asks_about_datasets_beyond_it_only_when_a_policy_could_hid
 
     async def first_page() -> dict[str, Any]:
         await reader.client.data(PAGED, {"id": start_id, "first": 1})  # rules now cached
-        return await reader.client.execute(PAGED, {"id": start_id, "first": 1})
+        return await reader.client.uncached(PAGED, {"id": start_id, "first": 1})
 
     open_page = await first_page()
     # when a DENY on reading datasets applies to viewers, for a tag none of these carry

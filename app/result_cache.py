@@ -1,0 +1,324 @@
+"""Results of read queries shared by every caller who would get the same answer.
+
+A query's result is a function of what the databases hold, of who asks, and of the request.
+The cache key covers each of them:
+
+- **The data.** Postgres' current snapshot (`pg_current_snapshot()`), read by a statement
+  that starts after the request arrived. Every committed write changes it: a writing
+  transaction's id is either in the snapshot's in-progress list or at or past its `xmax`.
+  That includes the projector marking events projected once they are in Neo4j, so the
+  graph's state is covered as well, and `nexus graph rebuild`, which ends with a write of
+  its own (`advance`). The server's start time is part of it too, since a new cluster
+  starts counting transaction ids again.
+- **Who asks.** The organisation, the role and the content of the active policy rules
+  the answer was computed under. The user is included when one of those rules names users
+  or has the OWNER condition: only then can two callers of one role be told different
+  things.
+- **The request.** The document, the operation name and the variables.
+
+The data version is stored with the answer, the other two make the key. An answer is
+served only to a request that read the same version, so one that began before the next
+write committed; an answer computed while a write commits carries the older version, which
+no later request reads. A newer version replaces the answer kept instead of adding one:
+Redis holds at most one answer per audience and request, however often the data changes.
+
+Only queries whose every root field reads the shared catalogue are cached (`CACHEABLE`):
+never a mutation, `me`, `changes`, or the stewards' policy and audit fields. Results with
+errors are not kept. Answers live in Redis, shared by every worker and replica, for
+`NEXUS_RESULT_CACHE_TTL` seconds (0 turns the cache off). A request sent with
+`Cache-Control: no-cache` is answered fresh (and its answer kept); `no-store` skips the
+cache entirely. When Redis or Postgres cannot be read, requests run as they would without
+it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import logging
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import asyncpg
+import orjson
+import redis.asyncio as aioredis
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    parse,
+)
+from prometheus_client import Counter
+from sqlalchemy import text
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.access import AccessControl, Rule
+
+log = logging.getLogger("nexus.result_cache")
+
+# Root fields that read the catalogue every member of an organisation shares: answers depend
+# only on the data and on the caller's access decisions.
+CACHEABLE = frozenset(
+    {
+        "__typename",
+        "node",
+        "nodes",
+        "entity",
+        "entities",
+        "dataset",
+        "datasets",
+        "job",
+        "lineage",
+        "impact",
+        "path",
+        "search",
+    }
+)
+KEY_PREFIX = "nexus:result:"
+# After a failed read of the data version, requests skip the cache for this long instead of
+# each waiting on a reconnection attempt.
+RETRY_AFTER = 1.0
+
+REQUESTS = Counter(
+    "nexus_result_cache_requests",
+    "Read queries by how the result cache served them: hit, miss (run and kept), bypass "
+    "(not cacheable, or asked not to be), unavailable (Redis or Postgres could not be read)",
+    ["result"],
+)
+
+
+@lru_cache(maxsize=1_024)
+def is_cacheable(query: str, operation_name: str | None) -> bool:
+    """Whether the operation is a query whose root fields are all in `CACHEABLE`.
+    Documents that do not parse are not: running them reports why."""
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return False
+    operation = _operation(document, operation_name)
+    if operation is None or operation.operation != OperationType.QUERY:
+        return False
+    fragments = {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    return all(
+        name in CACHEABLE for name in _root_fields(operation.selection_set, fragments, set())
+    )
+
+
+def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name is None:
+        return operations[0] if len(operations) == 1 else None
+    return next((o for o in operations if o.name is not None and o.name.value == name), None)
+
+
+def _root_fields(
+    selections: SelectionSetNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    seen: set[str],
+) -> Iterator[str]:
+    for selection in selections.selections:
+        if isinstance(selection, FieldNode):
+            yield selection.name.value
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _root_fields(selection.selection_set, fragments, seen)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is None or name in seen:
+                yield ""  # unknown or cyclic: validation refuses it, so never cached
+                continue
+            yield from _root_fields(fragment.selection_set, fragments, seen | {name})
+
+
+@dataclass(frozen=True, slots=True)
+class Directives:
+    """What the request's `Cache-Control` header asks of the cache."""
+
+    lookup: bool = True
+    store: bool = True
+
+    @classmethod
+    def of(cls, header: str | None) -> Directives:
+        if not header:
+            return cls()
+        words = {part.strip().lower() for part in header.split(",")}
+        if "no-store" in words:
+            return cls(lookup=False, store=False)
+        return cls(lookup="no-cache" not in words)
+
+
+def audience(access: AccessControl) -> str:
+    """Who an answer is for, as far as the access rules can tell callers apart."""
+    scope = access.scope
+    personal = any(rule.user_ids or rule.condition for rule in access.rules)
+    user = str(scope.user_id) if personal else "*"
+    return f"{scope.organization_id}|{scope.role.value}|{user}|{_fingerprint(access.rules)}"
+
+
+_FINGERPRINTS: dict[int, tuple[Sequence[Rule], str]] = {}
+
+
+def _fingerprint(rules: Sequence[Rule]) -> str:
+    """A digest of the rules' content. A process shares one tuple of rules per organisation
+    between requests (`app.policy_cache`), so each tuple is digested once."""
+    known = _FINGERPRINTS.get(id(rules))
+    if known is not None and known[0] is rules:
+        return known[1]
+    canonical = sorted(repr(_canonical(rule)) for rule in rules)
+    digest = hashlib.sha256("\n".join(canonical).encode()).hexdigest()[:32]
+    if len(_FINGERPRINTS) >= 256:
+        _FINGERPRINTS.clear()
+    # The tuple is held with its digest, so its id cannot be reused while the entry lives.
+    _FINGERPRINTS[id(rules)] = (rules, digest)
+    return digest
+
+
+def _canonical(rule: Rule) -> tuple[Any, ...]:
+    return tuple(
+        tuple(sorted(map(str, value))) if isinstance(value, frozenset) else value
+        for value in (getattr(rule, f.name) for f in dataclasses.fields(rule))
+    )
+
+
+def cache_key(
+    who: str, query: str, operation_name: str | None, variables: Mapping[str, Any] | None
+) -> str:
+    """Where a request's answer for this audience is kept. The data version is stored with
+    the answer rather than in the key: a new version replaces the answer instead of adding
+    one, so Redis holds at most one answer per audience and request however often the data
+    changes."""
+    digest = hashlib.sha256()
+    for part in (who, operation_name or "", query):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    digest.update(orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS, default=str))
+    return KEY_PREFIX + digest.hexdigest()
+
+
+class DataVersion:
+    """Postgres' current snapshot, as a string that changes with every committed write.
+
+    One statement at a time on a connection of its own, so that a busy pool cannot hold up
+    requests the cache could answer. Callers arriving while a read is waiting to start
+    share it; callers arriving once it has started wait for the next one, because a
+    snapshot taken before a caller arrived could miss a write that caller already saw
+    committed (its own mutation, say).
+    """
+
+    def __init__(self, url: URL, *, timeout: float) -> None:
+        self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._timeout = timeout
+        self._connection: asyncpg.Connection | None = None
+        self._lock = asyncio.Lock()
+        self._waiting: asyncio.Future[str | None] | None = None
+        self._failed_at = float("-inf")
+        self._reads: set[asyncio.Task[None]] = set()
+
+    async def read(self) -> str | None:
+        """The version, or None when Postgres could not be read."""
+        if time.monotonic() - self._failed_at < RETRY_AFTER:
+            return None
+        shared = self._waiting
+        if shared is None:
+            shared = self._waiting = asyncio.get_running_loop().create_future()
+            task = asyncio.ensure_future(self._read_for(shared))
+            self._reads.add(task)
+            task.add_done_callback(self._reads.discard)
+        # Shielded: one caller giving up must not cancel the read others wait for.
+        return await asyncio.shield(shared)
+
+    async def _read_for(self, shared: asyncio.Future[str | None]) -> None:
+        async with self._lock:
+            if self._waiting is shared:
+                self._waiting = None  # from here on, a new caller needs a new read
+            try:
+                value = await self._fetch()
+            except Exception as exc:
+                log.warning("data version unreadable, result cache skipped: %s", exc)
+                self._failed_at = time.monotonic()
+                await self._drop()
+                value = None
+            if not shared.done():
+                shared.set_result(value)
+
+    async def _fetch(self) -> str:
+        async with asyncio.timeout(self._timeout):
+            if self._connection is None or self._connection.is_closed():
+                self._connection = await asyncpg.connect(self._dsn)
+            value = await self._connection.fetchval(
+                "SELECT pg_postmaster_start_time()::text || '/' || pg_current_snapshot()::text"
+            )
+        return str(value)
+
+    async def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.terminate()
+
+    async def close(self) -> None:
+        async with self._lock:
+            if self._connection is not None:
+                await self._connection.close()
+                self._connection = None
+
+
+async def advance(connection: AsyncConnection) -> None:
+    """Give the current transaction an id, so that its commit changes every reader's
+    snapshot: for writers that change what queries return without writing to Postgres
+    (the graph rebuild)."""
+    await connection.execute(text("SELECT pg_current_xact_id()"))
+
+
+class ResultCache:
+    def __init__(
+        self, redis: aioredis.Redis, version: DataVersion, *, ttl: float, max_bytes: int
+    ) -> None:
+        self._redis = redis
+        self.version = version
+        self._ttl = ttl
+        self._max_bytes = max_bytes
+
+    @property
+    def enabled(self) -> bool:
+        return self._ttl > 0
+
+    async def get(self, key: str, version: str) -> Any | None:
+        """The data of the answer kept under `version`; None when there is none, or when the
+        one kept is of another version. Raises when Redis cannot be read."""
+        payload = await self._redis.get(key)
+        if payload is None:
+            return None
+        if isinstance(payload, str):  # only with decode_responses, which this client is not
+            payload = payload.encode()
+        kept, _, data = payload.partition(b"\n")
+        return orjson.loads(data) if kept == version.encode() else None
+
+    async def keep(self, key: str, version: str, data: Any) -> None:
+        """Keep an answer with the data version it was computed under. Awaited, so that the
+        caller's next request can be served from it; a Redis that fails here only means
+        the answer is not kept."""
+        payload = version.encode() + b"\n" + orjson.dumps(data, default=str)
+        if len(payload) > self._max_bytes:
+            return
+        try:
+            await self._redis.set(key, payload, px=int(self._ttl * 1000))
+        except Exception as exc:
+            log.debug("result not kept: %s", exc)
+
+    async def close(self) -> None:
+        await self.version.close()
