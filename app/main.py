@@ -43,6 +43,7 @@ from app.result_cache import (
     Directives,
     ResultCache,
     audience,
+    build_fingerprint,
     cache_key,
     is_cacheable,
 )
@@ -67,6 +68,7 @@ class GraphQLApp(GraphQL[Context, None]):
             keep_alive=True,
             keep_alive_interval=settings.ws_keepalive_interval,
         )
+        self.build = build_fingerprint(str(self.schema), settings)
 
     def encode_json(self, data: object) -> str:
         # orjson: several times faster than the stdlib for every response and every event.
@@ -104,30 +106,55 @@ class GraphQLApp(GraphQL[Context, None]):
             or context.auth_error is not None
             or not (asked.lookup or asked.store)
             or not isinstance(query, str)
-            or not is_cacheable(query, operation)
+            or not is_cacheable(query, operation, context.state.settings.max_tokens)
         ):
             return _served(sub_response, "bypass", await run())
         version = await cache.version.read()
         if version is None:
             return _served(sub_response, "unavailable", await run())
-        key = cache_key(audience(await context.access()), query, operation, request_data.variables)
+        try:
+            key = cache_key(
+                self.build,
+                audience(await context.access()),
+                query,
+                operation,
+                request_data.variables,
+            )
+        except ValueError:  # variables no JSON encoder takes: running them reports why
+            return _served(sub_response, "bypass", await run())
+        served_extensions = (
+            {"roundTrips": {"postgres": 1, "neo4j": 0}}  # the data version's read
+            if context.state.settings.round_trips_exposed
+            else None
+        )
         if asked.lookup:
             try:
                 data = await cache.get(key, version)
             except Exception:
                 return _served(sub_response, "unavailable", await run())
             if data is not None:
-                extensions = (
-                    {"roundTrips": {"postgres": 1, "neo4j": 0}}
-                    if context.state.settings.round_trips_exposed
-                    else None
-                )
-                return _served(sub_response, "hit", ExecutionResult(data, None, extensions))
-        result = await run()
-        if result.extensions and "roundTrips" in result.extensions:
-            result.extensions["roundTrips"]["postgres"] += 1  # the data version's read
-        if asked.store and not result.errors and result.data is not None:
-            await cache.keep(key, version, result.data)
+                return _served(sub_response, "hit", ExecutionResult(data, None, served_extensions))
+            running = cache.running(key, version)
+            if running is not None:
+                # The same answer for the same data version is being computed by another
+                # request of this process: wait for it rather than compute it again.
+                data = await asyncio.shield(running)
+                if data is not None:
+                    return _served(
+                        sub_response, "shared", ExecutionResult(data, None, served_extensions)
+                    )
+        computing = cache.compute(key, version)
+        kept = None
+        try:
+            result = await run()
+            if result.extensions and "roundTrips" in result.extensions:
+                result.extensions["roundTrips"]["postgres"] += 1  # the data version's read
+            if not result.errors and result.data is not None:
+                kept = result.data
+                if asked.store:
+                    await cache.keep(key, version, kept)
+        finally:
+            cache.computed(key, version, computing, kept)
         return _served(sub_response, "miss", result)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
@@ -235,7 +262,13 @@ async def open_state(settings: Settings) -> AppState:
             window=settings.login_window,
         ),
         results=ResultCache(
-            redis,
+            aioredis.from_url(
+                settings.result_cache_redis_url.get_secret_value(),
+                socket_connect_timeout=READINESS_TIMEOUT,
+                socket_timeout=READINESS_TIMEOUT,
+            )
+            if settings.result_cache_redis_url
+            else redis,
             DataVersion(engine.url, timeout=settings.database_connect_timeout),
             ttl=settings.result_cache_ttl,
             max_bytes=settings.result_cache_max_bytes,
@@ -250,6 +283,8 @@ async def close_state(state: AppState) -> None:
     await state.audit_feed.stop()
     await state.graph.driver.close()
     await state.engine.dispose()
+    if state.results.redis is not state.redis:
+        await state.results.redis.aclose()
     await state.redis.aclose()
 
 

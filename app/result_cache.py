@@ -25,7 +25,10 @@ Redis holds at most one answer per audience and request, however often the data 
 Only queries whose every root field reads the shared catalogue are cached (`CACHEABLE`):
 never a mutation, `me`, `changes`, or the stewards' policy and audit fields. Results with
 errors are not kept. Answers live in Redis, shared by every worker and replica, for
-`NEXUS_RESULT_CACHE_TTL` seconds (0 turns the cache off). A request sent with
+`NEXUS_RESULT_CACHE_TTL` seconds (0 turns the cache off). Requests arriving while the
+same answer for the same version is being computed in their process wait for it instead of
+computing it again: after a deploy, a thousand users asking for the same page cost one
+execution per process, not a thousand. A request sent with
 `Cache-Control: no-cache` is answered fresh (and its answer kept); `no-store` skips the
 cache entirely. When Redis or Postgres cannot be read, requests run as they would without
 it.
@@ -36,11 +39,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -64,6 +69,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.access import AccessControl, Rule
+from app.settings import Settings
 
 log = logging.getLogger("nexus.result_cache")
 
@@ -86,24 +92,31 @@ CACHEABLE = frozenset(
     }
 )
 KEY_PREFIX = "nexus:result:"
+# Longer documents are run without the cache (and meet the token limit there).
+MAX_QUERY_LENGTH = 64 * 1024
+SQLALCHEMY_OPTIONS = ("prepared_statement_cache_size", "prepared_statement_name_func")
 # After a failed read of the data version, requests skip the cache for this long instead of
 # each waiting on a reconnection attempt.
 RETRY_AFTER = 1.0
 
 REQUESTS = Counter(
     "nexus_result_cache_requests",
-    "Read queries by how the result cache served them: hit, miss (run and kept), bypass "
-    "(not cacheable, or asked not to be), unavailable (Redis or Postgres could not be read)",
+    "Read queries by how the result cache served them: hit, shared (waited for an identical "
+    "request's answer), miss (run, and kept when it had no errors), bypass (not cacheable, or "
+    "asked not to be), unavailable (Redis or Postgres could not be read)",
     ["result"],
 )
 
 
 @lru_cache(maxsize=1_024)
-def is_cacheable(query: str, operation_name: str | None) -> bool:
+def is_cacheable(query: str, operation_name: str | None, max_tokens: int) -> bool:
     """Whether the operation is a query whose root fields are all in `CACHEABLE`.
-    Documents that do not parse are not: running them reports why."""
+    Documents that do not parse within the token limit are not: running them reports why.
+    Over-long documents are not even parsed here (the limit holds however long they are)."""
+    if len(query) > MAX_QUERY_LENGTH:
+        return False
     try:
-        document = parse(query)
+        document = parse(query, max_tokens=max_tokens)
     except GraphQLError:
         return False
     operation = _operation(document, operation_name)
@@ -162,6 +175,33 @@ class Directives:
         return cls(lookup="no-cache" not in words)
 
 
+CODE_PACKAGES = ("app", "resolvers", "graph")
+# Settings that change what a query answers, or whether it is refused.
+ANSWER_SETTINGS = (
+    "max_page_size",
+    "default_page_size",
+    "max_query_depth",
+    "max_aliases",
+    "max_tokens",
+)
+
+
+def build_fingerprint(schema_sdl: str, settings: Settings) -> str:
+    """What the answers of this process depend on besides the data and the caller: its
+    code, schema and limits. Part of every key, so that replicas running other code (during
+    a rolling deploy) or other limits never serve each other's answers; a hit skips parsing
+    and validation, which is sound only for the code and limits that produced it."""
+    digest = hashlib.sha256(schema_sdl.encode())
+    for name in ANSWER_SETTINGS:
+        digest.update(f"{name}={getattr(settings, name)}".encode())
+    root = Path(__file__).resolve().parent.parent
+    for package in CODE_PACKAGES:
+        for source in sorted((root / package).rglob("*.py")):
+            digest.update(source.relative_to(root).as_posix().encode())
+            digest.update(source.read_bytes())
+    return digest.hexdigest()[:32]
+
+
 def audience(access: AccessControl) -> str:
     """Who an answer is for, as far as the access rules can tell callers apart."""
     scope = access.scope
@@ -196,17 +236,24 @@ def _canonical(rule: Rule) -> tuple[Any, ...]:
 
 
 def cache_key(
-    who: str, query: str, operation_name: str | None, variables: Mapping[str, Any] | None
+    build: str,
+    who: str,
+    query: str,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
 ) -> str:
     """Where a request's answer for this audience is kept. The data version is stored with
     the answer rather than in the key: a new version replaces the answer instead of adding
     one, so Redis holds at most one answer per audience and request however often the data
     changes."""
     digest = hashlib.sha256()
-    for part in (who, operation_name or "", query):
+    for part in (build, who, operation_name or "", query):
         digest.update(part.encode())
         digest.update(b"\0")
-    digest.update(orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS, default=str))
+    # The standard library's encoder, as the request body was decoded with: NaN, Infinity
+    # and integers of any size stay distinct (orjson writes NaN as null), and lone
+    # surrogates are escaped rather than refused.
+    digest.update(json.dumps(variables or {}, sort_keys=True, default=str).encode())
     return KEY_PREFIX + digest.hexdigest()
 
 
@@ -221,7 +268,10 @@ class DataVersion:
     """
 
     def __init__(self, url: URL, *, timeout: float) -> None:
-        self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        # Without the options only SQLAlchemy's dialect understands: asyncpg would send them
+        # to the server as settings, and every connection would fail.
+        plain = url.set(drivername="postgresql").difference_update_query(SQLALCHEMY_OPTIONS)
+        self._dsn = plain.render_as_string(hide_password=False)
         self._timeout = timeout
         self._connection: asyncpg.Connection | None = None
         self._lock = asyncio.Lock()
@@ -243,16 +293,21 @@ class DataVersion:
         return await asyncio.shield(shared)
 
     async def _read_for(self, shared: asyncio.Future[str | None]) -> None:
-        async with self._lock:
+        value: str | None = None
+        try:
+            async with self._lock:
+                if self._waiting is shared:
+                    self._waiting = None  # from here on, a new caller needs a new read
+                try:
+                    value = await self._fetch()
+                except Exception as exc:
+                    log.warning("data version unreadable, result cache skipped: %s", exc)
+                    self._failed_at = time.monotonic()
+                    await self._drop()
+        finally:
+            # Also when cancelled (shutdown): no waiter is left hanging.
             if self._waiting is shared:
-                self._waiting = None  # from here on, a new caller needs a new read
-            try:
-                value = await self._fetch()
-            except Exception as exc:
-                log.warning("data version unreadable, result cache skipped: %s", exc)
-                self._failed_at = time.monotonic()
-                await self._drop()
-                value = None
+                self._waiting = None
             if not shared.done():
                 shared.set_result(value)
 
@@ -288,10 +343,11 @@ class ResultCache:
     def __init__(
         self, redis: aioredis.Redis, version: DataVersion, *, ttl: float, max_bytes: int
     ) -> None:
-        self._redis = redis
+        self.redis = redis
         self.version = version
         self._ttl = ttl
         self._max_bytes = max_bytes
+        self._running: dict[tuple[str, str], asyncio.Future[Any]] = {}
 
     @property
     def enabled(self) -> bool:
@@ -300,7 +356,7 @@ class ResultCache:
     async def get(self, key: str, version: str) -> Any | None:
         """The data of the answer kept under `version`; None when there is none, or when the
         one kept is of another version. Raises when Redis cannot be read."""
-        payload = await self._redis.get(key)
+        payload = await self.redis.get(key)
         if payload is None:
             return None
         if isinstance(payload, str):  # only with decode_responses, which this client is not
@@ -316,9 +372,26 @@ class ResultCache:
         if len(payload) > self._max_bytes:
             return
         try:
-            await self._redis.set(key, payload, px=int(self._ttl * 1000))
+            await self.redis.set(key, payload, px=int(self._ttl * 1000))
         except Exception as exc:
             log.debug("result not kept: %s", exc)
+
+    def running(self, key: str, version: str) -> asyncio.Future[Any] | None:
+        """The answer another request of this process is computing for this key and data
+        version; it resolves to its data, or to None if that request failed."""
+        return self._running.get((key, version))
+
+    def compute(self, key: str, version: str) -> asyncio.Future[Any]:
+        """Announce that this request computes the answer (`computed` must follow)."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._running.setdefault((key, version), future)
+        return future
+
+    def computed(self, key: str, version: str, future: asyncio.Future[Any], data: Any) -> None:
+        if self._running.get((key, version)) is future:
+            del self._running[(key, version)]
+        if not future.done():
+            future.set_result(data)
 
     async def close(self) -> None:
         await self.version.close()

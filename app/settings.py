@@ -114,6 +114,12 @@ class Settings(BaseSettings):
         "get the same answer (app.result_cache); any committed write retires it sooner. "
         "0 turns the cache off.",
     )
+    result_cache_redis_url: SecretStr | None = Field(
+        default=None,
+        description="A Redis of its own for the result cache (say, with maxmemory and "
+        "allkeys-lru); default: NEXUS_REDIS_URL. Never give the shared Redis an eviction "
+        "policy: it holds token revocations.",
+    )
     result_cache_max_bytes: int = Field(
         default=1024 * 1024, ge=1_024, description="Largest result kept, in bytes of JSON."
     )

@@ -4,7 +4,9 @@
 //   node bench/load.mjs spec.json        # prints the figures as JSON on stdout
 //
 // The spec: {url, headers, mode: "closed" | "users", clients, users, think (s), duration (s),
-// timeout (s), requests: {name: [body, ...]}}. Each request picks a scenario name at random
+// timeout (s), warmup (s), requests: {name: [body, ...]}}. Requests started after `warmup`
+// seconds are also reported on their own ("steady"): the figures once caches are warm and
+// the arrival burst is served. Each request picks a scenario name at random
 // (uniformly), then one of its prepared bodies at random. A request counts as an error when
 // the status is not 200, the body has GraphQL `errors`, or it times out.
 //
@@ -20,6 +22,10 @@ const names = Object.keys(spec.requests);
 const timeoutMs = (spec.timeout ?? 30) * 1000;
 const latencies = Object.fromEntries(names.map((name) => [name, []]));
 const errors = Object.fromEntries(names.map((name) => [name, 0]));
+const steadyLatencies = Object.fromEntries(names.map((name) => [name, []]));
+const steadyErrors = Object.fromEntries(names.map((name) => [name, 0]));
+const warmupMs = (spec.warmup ?? 0) * 1000;
+let startedAt = 0;
 // How the service's result cache served each scenario (its X-Nexus-Cache header).
 const served = Object.fromEntries(names.map((name) => [name, {}]));
 const errorSamples = [];
@@ -32,6 +38,7 @@ async function once() {
   const name = pick(names);
   const body = pick(spec.requests[name]);
   const started = performance.now();
+  const steady = started - startedAt >= warmupMs;
   try {
     const response = await fetch(spec.url, {
       method: "POST",
@@ -45,12 +52,15 @@ async function once() {
     if (outcome) served[name][outcome] = (served[name][outcome] ?? 0) + 1;
     if (response.status !== 200 || text.includes('"errors"')) {
       errors[name] += 1;
+      if (steady) steadyErrors[name] += 1;
       if (errorSamples.length < 5) errorSamples.push(`${response.status}: ${text.slice(0, 300)}`);
     } else {
       latencies[name].push(elapsed);
+      if (steady) steadyLatencies[name].push(elapsed);
     }
   } catch (error) {
     errors[name] += 1;
+    if (steady) steadyErrors[name] += 1;
     if (errorSamples.length < 5) errorSamples.push(String(error));
   }
 }
@@ -84,6 +94,7 @@ function percentile(sorted, fraction) {
 }
 
 const started = performance.now();
+startedAt = started;
 const deadline = started + spec.duration * 1000;
 const workers =
   spec.mode === "users"
@@ -106,6 +117,16 @@ for (const name of names) {
     mean: sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length : null,
     cache: served[name],
   };
+  if (warmupMs > 0) {
+    const steady = steadyLatencies[name].sort((a, b) => a - b);
+    result.scenarios[name].steady = {
+      count: steady.length,
+      errors: steadyErrors[name],
+      p50: percentile(steady, 0.5),
+      p95: percentile(steady, 0.95),
+      p99: percentile(steady, 0.99),
+    };
+  }
 }
 result.throughput = total / elapsed;
 result.errors = Object.values(errors).reduce((a, b) => a + b, 0);

@@ -270,9 +270,11 @@ async def node_load(
     users: int = 0,
     think: float = 3.0,
     duration: float,
+    warmup: float = 0.0,
 ) -> dict[str, Any]:
     """Run bench/load.mjs (closed-loop clients, or users with think time) and return its
-    figures: throughput, errors, and p50/p95/p99/mean per scenario."""
+    figures: throughput, errors, and p50/p95/p99/mean per scenario; with a warm-up, the
+    same again for the requests started after it ("steady")."""
     spec = {
         "url": f"{url}/graphql",
         "headers": headers,
@@ -281,6 +283,7 @@ async def node_load(
         "users": users,
         "think": think,
         "duration": duration,
+        "warmup": warmup,
         "timeout": 30,
         "requests": requests,
     }
@@ -312,6 +315,13 @@ def report(label: str, result: dict[str, Any]) -> dict[str, Any]:
                 f"  {name:<44} n={stats['count']:>5}  p50 {stats['p50']:7.1f} ms  "
                 f"p95 {stats['p95']:7.1f} ms  p99 {stats['p99']:7.1f} ms"
             )
+            steady = stats.get("steady")
+            if steady and steady["count"]:
+                print(
+                    f"    after the warm-up: n={steady['count']:>5}, {steady['errors']} errors, "
+                    f"p50 {steady['p50']:7.1f} ms  p95 {steady['p95']:7.1f} ms  "
+                    f"p99 {steady['p99']:7.1f} ms"
+                )
             if stats.get("cache"):
                 shown = ", ".join(f"{k} {v}" for k, v in sorted(stats["cache"].items()))
                 print(f"    result cache: {shown}")
@@ -343,6 +353,12 @@ async def main() -> None:
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--think", type=float, default=3.0)
     parser.add_argument("--user-duration", type=float, default=60.0)
+    parser.add_argument(
+        "--user-warmup",
+        type=float,
+        default=15.0,
+        help="seconds after which the users' requests are also reported apart (steady state)",
+    )
     parser.add_argument(
         "--users-without-cache",
         action="store_true",
@@ -464,6 +480,7 @@ async def main() -> None:
                 users=args.users,
                 think=args.think,
                 duration=args.user_duration,
+                warmup=args.user_warmup,
             ),
         )
     stop.set()

@@ -93,6 +93,9 @@ async def rebuild_graph(
         try:
             gone = await graph_entities.delete_everything(graph)
             progress(f"emptied the graph ({gone[0]:,} nodes, {gone[1]:,} relationships)")
+            # Answers kept from the graph as it was are retired now, and again at the end.
+            await result_cache.advance(await lock_session.connection())
+            await lock_session.commit()
             async with sessions() as session, session.begin():
                 await session.execute(
                     text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -104,8 +107,8 @@ async def rebuild_graph(
                 async with sessions() as session, session.begin():
                     await outbox.mark_projected(await session.connection(), covered)
         finally:
-            # Results kept by the result cache came from the graph as it was before (or
-            # during) the rebuild; a new data version retires them, even after a failure.
+            # Answers kept while the graph was being rebuilt are retired, even after a
+            # failure.
             await result_cache.advance(await lock_session.connection())
             await lock_session.commit()
             await lock_session.execute(

@@ -12,6 +12,8 @@
 #   BENCH_SAMPLES       [200]     lineage traversals;  BENCH_DURATION [15] s per load run
 #   BENCH_USERS         [1000]    simulated users;  BENCH_USER_DURATION [45] s
 #   BENCH_REUSE=1                 keep the data already loaded (skip generate and rebuild)
+#   BENCH_SCALE_ARGS              more options for bench.scale, e.g. "--skip lineage
+#                                 --users-without-cache" (see python -m bench.scale --help)
 #   BENCH_OUT           [.nexus/bench]  where the JSON figures go
 # The services are the development ones (`make services`); NEXUS_* settings apply as usual,
 # e.g. NEXUS_NEO4J_PAGECACHE=4g for the 10M-relationship run.
@@ -82,5 +84,6 @@ for pid in $(pgrep -P "$server") "$server"; do watch+=(--server-pid "$pid"); don
     --users "${BENCH_USERS:-1000}" \
     --user-duration "${BENCH_USER_DURATION:-45}" \
     "${watch[@]}" \
+    ${BENCH_SCALE_ARGS:-} \
     --json "$OUT/scale-$SIZE.json"
 say "figures: $OUT/scale-$SIZE.json"

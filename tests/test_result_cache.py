@@ -4,10 +4,14 @@ what it must never answer, and what retires an answer."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
-from tests.conftest import GraphQLClient, MakeMember
-from tests.test_entities import GET, UPDATE, create, unique
+import httpx
+import pytest
+
+from tests.conftest import GraphQLClient, MakeMember, start_server, stop_server
+from tests.test_entities import GET, LIST, UPDATE, create, unique
 from tests.test_live_lineage import dataset_id, job_event, send
 from tests.test_policies import CREATE_POLICY, activate, stewards
 
@@ -176,3 +180,65 @@ async def test_what_the_cache_leaves_alone(client: GraphQLClient) -> None:
     outcome, body = await ask(anonymous, GET, variables, authorization="")
     assert outcome == "bypass"
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_identical_reads_arriving_together_are_computed_once(
+    member: MakeMember, client: GraphQLClient
+) -> None:
+    # given a page of entities no one has asked for yet
+    tag = unique("together")
+    for i in range(20):
+        await create(client, name=f"t{i:02d}", tags=[tag])
+    viewer = await member("viewer")
+    await settled(client)
+    variables = {"filter": {"tags": [tag]}, "first": 20}
+    # when twenty viewers' requests for it arrive at once
+    answers = await asyncio.gather(*(ask(viewer.client, LIST, variables) for _ in range(20)))
+    # then one of them computed it and the others waited for that answer (or found it kept)
+    outcomes = [outcome for outcome, _ in answers]
+    assert outcomes.count("miss") == 1, outcomes
+    assert set(outcomes) <= {"miss", "shared", "hit"}, outcomes
+    assert "shared" in outcomes, outcomes
+    pages = [body["data"] for _, body in answers]
+    assert all(page == pages[0] for page in pages)
+    assert pages[0]["entities"]["totalCount"] == 20
+
+
+async def test_variables_that_look_alike_are_not_confused(client: GraphQLClient) -> None:
+    # given the first page of entities kept for `first: null`
+    await settled(client)
+    await from_cache(client, LIST, {"first": None})
+    # when `first` is NaN, which no encoder may turn into null here
+    body_text = json.dumps({"query": LIST}).removesuffix("}") + ', "variables": {"first": NaN}}'
+    response = await client.http.post(
+        "/graphql", content=body_text, headers={"content-type": "application/json"}
+    )
+    # then it is refused as bad input instead of being served the kept page
+    body = response.json()
+    assert body["data"] is None, body
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_replicas_with_other_limits_never_serve_each_other(
+    client: GraphQLClient, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # given a replica that allows pages of 200, sharing Redis and the databases
+    tag = unique("wide")
+    for i in range(3):
+        await create(client, name=f"w{i}", tags=[tag])
+    wide = start_server(tmp_path_factory.mktemp("wide") / "server.log", NEXUS_MAX_PAGE_SIZE="200")
+    try:
+        async with httpx.AsyncClient(
+            base_url=wide.url, headers=dict(client.http.headers), timeout=30
+        ) as http:
+            variables = {"filter": {"tags": [tag]}, "first": 150}
+            await settled(client)
+            on_wide = await from_cache(GraphQLClient(http), LIST, variables)
+            assert on_wide["data"]["entities"]["totalCount"] == 3
+            # when this replica, whose pages stop at 100, is asked the same
+            outcome, body = await ask(client, LIST, variables)
+        # then it runs the query itself and refuses the page size, as it always would
+        assert outcome == "miss"
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    finally:
+        stop_server(wide)
