@@ -109,9 +109,6 @@ class GraphQLApp(GraphQL[Context, None]):
             or not is_cacheable(query, operation, context.state.settings.max_tokens)
         ):
             return _served(sub_response, "bypass", await run())
-        version = await cache.version.read()
-        if version is None:
-            return _served(sub_response, "unavailable", await run())
         try:
             key = cache_key(
                 self.build,
@@ -122,16 +119,18 @@ class GraphQLApp(GraphQL[Context, None]):
             )
         except ValueError:  # variables no JSON encoder takes: running them reports why
             return _served(sub_response, "bypass", await run())
+        try:
+            version, data = await cache.find(key, look=asked.lookup)
+        except Exception:
+            return _served(sub_response, "unavailable", await run())
+        if version is None:
+            return _served(sub_response, "unavailable", await run())
         served_extensions = (
             {"roundTrips": {"postgres": 1, "neo4j": 0}}  # the data version's read
             if context.state.settings.round_trips_exposed
             else None
         )
         if asked.lookup:
-            try:
-                data = await cache.get(key, version)
-            except Exception:
-                return _served(sub_response, "unavailable", await run())
             if data is not None:
                 return _served(sub_response, "hit", ExecutionResult(data, None, served_extensions))
             running = cache.running(key, version)
@@ -152,7 +151,7 @@ class GraphQLApp(GraphQL[Context, None]):
             if not result.errors and result.data is not None:
                 kept = result.data
                 if asked.store:
-                    await cache.keep(key, version, kept)
+                    cache.keep(key, version, kept)
         finally:
             cache.computed(key, version, computing, kept)
         return _served(sub_response, "miss", result)

@@ -348,33 +348,42 @@ class ResultCache:
         self._ttl = ttl
         self._max_bytes = max_bytes
         self._running: dict[tuple[str, str], asyncio.Future[Any]] = {}
+        self._writes: set[asyncio.Task[None]] = set()
 
     @property
     def enabled(self) -> bool:
         return self._ttl > 0
 
-    async def get(self, key: str, version: str) -> Any | None:
-        """The data of the answer kept under `version`; None when there is none, or when the
-        one kept is of another version. Raises when Redis cannot be read."""
-        payload = await self.redis.get(key)
-        if payload is None:
-            return None
+    async def find(self, key: str, *, look: bool) -> tuple[str | None, Any | None]:
+        """The data version (None when Postgres cannot be read) and, when `look`, the data
+        of the answer kept for it (None when there is none, or the one kept is of another
+        version). The two reads run at the same time. Raises when Redis cannot be read."""
+        if not look:
+            return await self.version.read(), None
+        version, payload = await asyncio.gather(self.version.read(), self.redis.get(key))
+        if version is None or payload is None:
+            return version, None
         if isinstance(payload, str):  # only with decode_responses, which this client is not
             payload = payload.encode()
         kept, _, data = payload.partition(b"\n")
-        return orjson.loads(data) if kept == version.encode() else None
+        return version, orjson.loads(data) if kept == version.encode() else None
 
-    async def keep(self, key: str, version: str, data: Any) -> None:
-        """Keep an answer with the data version it was computed under. Awaited, so that the
-        caller's next request can be served from it; a Redis that fails here only means
-        the answer is not kept."""
+    def keep(self, key: str, version: str, data: Any) -> None:
+        """Keep an answer with the data version it was computed under, in the background:
+        the response does not wait for Redis, and a Redis that fails only means the answer
+        is not kept."""
         payload = version.encode() + b"\n" + orjson.dumps(data, default=str)
         if len(payload) > self._max_bytes:
             return
+        task = asyncio.ensure_future(self._write(key, payload))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    async def _write(self, key: str, payload: bytes) -> None:
         try:
             await self.redis.set(key, payload, px=int(self._ttl * 1000))
         except Exception as exc:
-            log.debug("result not kept: %s", exc)
+            log.debug("answer not kept: %s", exc)
 
     def running(self, key: str, version: str) -> asyncio.Future[Any] | None:
         """The answer another request of this process is computing for this key and data
@@ -394,4 +403,6 @@ class ResultCache:
             future.set_result(data)
 
     async def close(self) -> None:
+        if self._writes:
+            await asyncio.gather(*self._writes, return_exceptions=True)
         await self.version.close()

@@ -41,6 +41,15 @@ async def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per run")
     parser.add_argument("--warmup", type=float, default=5.0, help="unmeasured seconds first")
     parser.add_argument("--seed", type=int, default=11)
+    for label in ("a", "b"):
+        parser.add_argument(
+            f"--cache-{label}",
+            choices=("no-store", "no-cache", "on"),
+            default="no-store",
+            help=f"how {label.upper()}'s requests meet the result cache: past it (no-store, the "
+            "default: the queries are run), always computed and kept (no-cache: a miss), or "
+            "as deployed (on)",
+        )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     picked = await sample(Settings(), args.org, 200, rng)
@@ -62,8 +71,12 @@ async def main() -> None:
     names = args.scenario or ["lookup"]
     requests = {name: bodies(makers[name], 500) for name in names}
     servers = {"A": args.a, "B": args.b}
+    cache = {"A": args.cache_a, "B": args.cache_b}
     headers = {
-        label: {"Authorization": f"Bearer {login(url, bench_email(args.org), BENCH_PASSWORD)}"}
+        label: {
+            "Authorization": f"Bearer {login(url, bench_email(args.org), BENCH_PASSWORD)}",
+            **({"Cache-Control": cache[label]} if cache[label] != "on" else {}),
+        }
         for label, url in servers.items()
     }
     for label, url in servers.items():
