@@ -119,10 +119,7 @@ class GraphQLApp(GraphQL[Context, None]):
             )
         except ValueError:  # variables no JSON encoder takes: running them reports why
             return _served(sub_response, "bypass", await run())
-        try:
-            version, data = await cache.find(key, look=asked.lookup)
-        except Exception:
-            return _served(sub_response, "unavailable", await run())
+        version, data = await cache.find(key, look=asked.lookup)
         if version is None:
             return _served(sub_response, "unavailable", await run())
         served_extensions = (
@@ -137,23 +134,25 @@ class GraphQLApp(GraphQL[Context, None]):
             if running is not None:
                 # The same answer for the same data version is being computed by another
                 # request of this process: wait for it rather than compute it again.
-                data = await asyncio.shield(running)
-                if data is not None:
+                shared = await asyncio.shield(running)
+                if shared is not None:
                     return _served(
-                        sub_response, "shared", ExecutionResult(data, None, served_extensions)
+                        sub_response,
+                        "shared",
+                        ExecutionResult(
+                            shared.data,
+                            list(shared.errors) if shared.errors else None,
+                            served_extensions,
+                        ),
                     )
         computing = cache.compute(key, version)
-        kept = None
+        result = None
         try:
             result = await run()
             if result.extensions and "roundTrips" in result.extensions:
                 result.extensions["roundTrips"]["postgres"] += 1  # the data version's read
-            if not result.errors and result.data is not None:
-                kept = result.data
-                if asked.store:
-                    cache.keep(key, version, kept)
         finally:
-            cache.computed(key, version, computing, kept)
+            cache.computed(key, version, computing, result, store=asked.store)
         return _served(sub_response, "miss", result)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:

@@ -39,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import inspect
 import json
 import logging
 import time
@@ -67,6 +68,7 @@ from prometheus_client import Counter
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection
+from strawberry.types import ExecutionResult
 
 from app.access import AccessControl, Rule
 from app.settings import Settings
@@ -92,9 +94,10 @@ CACHEABLE = frozenset(
     }
 )
 KEY_PREFIX = "nexus:result:"
-# Longer documents are run without the cache (and meet the token limit there).
-MAX_QUERY_LENGTH = 64 * 1024
-SQLALCHEMY_OPTIONS = ("prepared_statement_cache_size", "prepared_statement_name_func")
+# Longer documents are run without the cache (and meet the token limit there); with at most
+# 256 documents remembered, what a client can make the process hold stays small.
+MAX_QUERY_LENGTH = 16 * 1024
+RETRY_AFTER_REDIS = 2.0
 # After a failed read of the data version, requests skip the cache for this long instead of
 # each waiting on a reconnection attempt.
 RETRY_AFTER = 1.0
@@ -108,7 +111,7 @@ REQUESTS = Counter(
 )
 
 
-@lru_cache(maxsize=1_024)
+@lru_cache(maxsize=256)
 def is_cacheable(query: str, operation_name: str | None, max_tokens: int) -> bool:
     """Whether the operation is a query whose root fields are all in `CACHEABLE`.
     Documents that do not parse within the token limit are not: running them reports why.
@@ -268,11 +271,15 @@ class DataVersion:
     """
 
     def __init__(self, url: URL, *, timeout: float) -> None:
-        # Without the options only SQLAlchemy's dialect understands: asyncpg would send them
-        # to the server as settings, and every connection would fail.
-        plain = url.set(drivername="postgresql").difference_update_query(SQLALCHEMY_OPTIONS)
-        self._dsn = plain.render_as_string(hide_password=False)
+        # Connected as the engine connects (host, credentials, `ssl` and the other URL
+        # options), less what only SQLAlchemy's adapter takes.
+        _, options = url.get_dialect()().create_connect_args(url)
+        accepted = inspect.signature(asyncpg.connect).parameters
+        self._options = {name: value for name, value in options.items() if name in accepted}
         self._timeout = timeout
+        # Back off for at least as long as a read may take, so that a Postgres that does
+        # not answer costs a request one timeout at most, not one per queued read.
+        self._retry_after = max(RETRY_AFTER, timeout)
         self._connection: asyncpg.Connection | None = None
         self._lock = asyncio.Lock()
         self._waiting: asyncio.Future[str | None] | None = None
@@ -281,7 +288,7 @@ class DataVersion:
 
     async def read(self) -> str | None:
         """The version, or None when Postgres could not be read."""
-        if time.monotonic() - self._failed_at < RETRY_AFTER:
+        if self._backing_off():
             return None
         shared = self._waiting
         if shared is None:
@@ -298,6 +305,8 @@ class DataVersion:
             async with self._lock:
                 if self._waiting is shared:
                     self._waiting = None  # from here on, a new caller needs a new read
+                if self._backing_off():  # the read ahead of this one failed
+                    return
                 try:
                     value = await self._fetch()
                 except Exception as exc:
@@ -311,10 +320,13 @@ class DataVersion:
             if not shared.done():
                 shared.set_result(value)
 
+    def _backing_off(self) -> bool:
+        return time.monotonic() - self._failed_at < self._retry_after
+
     async def _fetch(self) -> str:
         async with asyncio.timeout(self._timeout):
             if self._connection is None or self._connection.is_closed():
-                self._connection = await asyncpg.connect(self._dsn)
+                self._connection = await asyncpg.connect(**self._options)
             value = await self._connection.fetchval(
                 "SELECT pg_postmaster_start_time()::text || '/' || pg_current_snapshot()::text"
             )
@@ -326,10 +338,12 @@ class DataVersion:
             connection.terminate()
 
     async def close(self) -> None:
-        async with self._lock:
-            if self._connection is not None:
-                await self._connection.close()
-                self._connection = None
+        """Stop: reads in flight are cancelled (their callers get None) and the connection
+        is dropped without waiting on a Postgres that may not answer."""
+        for task in list(self._reads):
+            task.cancel()
+        await asyncio.gather(*self._reads, return_exceptions=True)
+        await self._drop()
 
 
 async def advance(connection: AsyncConnection) -> None:
@@ -347,7 +361,8 @@ class ResultCache:
         self.version = version
         self._ttl = ttl
         self._max_bytes = max_bytes
-        self._running: dict[tuple[str, str], asyncio.Future[Any]] = {}
+        self._running: dict[tuple[str, str], asyncio.Future[ExecutionResult | None]] = {}
+        self._redis_failed_at = float("-inf")
         self._writes: set[asyncio.Task[None]] = set()
 
     @property
@@ -355,12 +370,21 @@ class ResultCache:
         return self._ttl > 0
 
     async def find(self, key: str, *, look: bool) -> tuple[str | None, Any | None]:
-        """The data version (None when Postgres cannot be read) and, when `look`, the data
-        of the answer kept for it (None when there is none, or the one kept is of another
-        version). The two reads run at the same time. Raises when Redis cannot be read."""
+        """The data version and, when `look`, the data of the answer kept for it (None when
+        there is none, or the one kept is of another version). The two reads run at the
+        same time. The version is None when the cache cannot be used: Postgres could not
+        be read, or Redis failed within the last few seconds (then neither is asked, so
+        that a Redis that does not answer delays one request, not every one)."""
+        if time.monotonic() - self._redis_failed_at < RETRY_AFTER_REDIS:
+            return None, None
         if not look:
             return await self.version.read(), None
-        version, payload = await asyncio.gather(self.version.read(), self.redis.get(key))
+        try:
+            version, payload = await asyncio.gather(self.version.read(), self.redis.get(key))
+        except Exception as exc:
+            self._redis_failed_at = time.monotonic()
+            log.warning("redis unreadable, result cache skipped for a while: %s", exc)
+            return None, None
         if version is None or payload is None:
             return version, None
         if isinstance(payload, str):  # only with decode_responses, which this client is not
@@ -368,39 +392,57 @@ class ResultCache:
         kept, _, data = payload.partition(b"\n")
         return version, orjson.loads(data) if kept == version.encode() else None
 
-    def keep(self, key: str, version: str, data: Any) -> None:
-        """Keep an answer with the data version it was computed under, in the background:
-        the response does not wait for Redis, and a Redis that fails only means the answer
-        is not kept."""
-        payload = version.encode() + b"\n" + orjson.dumps(data, default=str)
-        if len(payload) > self._max_bytes:
+    def running(self, key: str, version: str) -> asyncio.Future[ExecutionResult | None] | None:
+        """The answer another request of this process is computing, or has just computed and
+        is still writing to Redis, for this key and data version. It resolves to that
+        request's result (errors included: the same request for the same data and caller
+        gets the same errors), or to None if that request was cancelled."""
+        return self._running.get((key, version))
+
+    def compute(self, key: str, version: str) -> asyncio.Future[ExecutionResult | None]:
+        """Announce that this request computes the answer (`computed` must follow)."""
+        future: asyncio.Future[ExecutionResult | None] = asyncio.get_running_loop().create_future()
+        self._running.setdefault((key, version), future)
+        return future
+
+    def computed(
+        self,
+        key: str,
+        version: str,
+        future: asyncio.Future[ExecutionResult | None],
+        result: ExecutionResult | None,
+        *,
+        store: bool,
+    ) -> None:
+        """Hand the result to the requests waiting for it and, when it has no errors and
+        `store`, keep its data in the background. Until that write is done, requests for
+        the same answer still find it here rather than computing it again."""
+        if not future.done():
+            future.set_result(result)
+        if self._running.get((key, version)) is not future:
             return
+        clean = result is not None and not result.errors and result.data is not None
+        if not (store and clean and result is not None):
+            del self._running[(key, version)]
+            return
+        payload = version.encode() + b"\n" + orjson.dumps(result.data, default=str)
         task = asyncio.ensure_future(self._write(key, payload))
         self._writes.add(task)
-        task.add_done_callback(self._writes.discard)
+
+        def written(done: asyncio.Task[None]) -> None:
+            self._writes.discard(done)
+            if self._running.get((key, version)) is future:
+                del self._running[(key, version)]
+
+        task.add_done_callback(written)
 
     async def _write(self, key: str, payload: bytes) -> None:
+        if len(payload) > self._max_bytes:
+            return
         try:
             await self.redis.set(key, payload, px=int(self._ttl * 1000))
         except Exception as exc:
             log.debug("answer not kept: %s", exc)
-
-    def running(self, key: str, version: str) -> asyncio.Future[Any] | None:
-        """The answer another request of this process is computing for this key and data
-        version; it resolves to its data, or to None if that request failed."""
-        return self._running.get((key, version))
-
-    def compute(self, key: str, version: str) -> asyncio.Future[Any]:
-        """Announce that this request computes the answer (`computed` must follow)."""
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._running.setdefault((key, version), future)
-        return future
-
-    def computed(self, key: str, version: str, future: asyncio.Future[Any], data: Any) -> None:
-        if self._running.get((key, version)) is future:
-            del self._running[(key, version)]
-        if not future.done():
-            future.set_result(data)
 
     async def close(self) -> None:
         if self._writes:

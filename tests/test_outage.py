@@ -31,6 +31,7 @@ from tests.test_openlineage_access import CREATE_KEY
 from tests.test_relationships import RELATE, RELATIONSHIPS
 
 PROMPT_SECONDS = 15
+CATALOGUE = "{ entities(first: 1) { totalCount } }"
 
 
 async def test_writes_survive_neo4j_outage_and_graph_catches_up(
@@ -221,6 +222,13 @@ async def test_redis_outage_keeps_tokens_working_but_refuses_logins(
         started = time.monotonic()
         assert (await client.data(query))["me"]["role"] == "ADMIN"
         assert time.monotonic() - started < PROMPT_SECONDS
+        # and catalogue reads are answered, past the result cache that lives in Redis
+        for _ in range(3):
+            started = time.monotonic()
+            response = await client.http.post("/graphql", json={"query": CATALOGUE})
+            assert not response.json().get("errors"), response.text
+            assert response.headers["x-nexus-cache"] == "unavailable"
+            assert time.monotonic() - started < PROMPT_SECONDS
         # and the session logged out here stays logged out
         revoked = await leaver.client.execute(query)
         assert revoked["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", revoked
@@ -252,6 +260,13 @@ async def test_redis_outage_keeps_tokens_working_but_refuses_logins(
             break
         await asyncio.sleep(0.5)
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    # and the result cache is used again, without a restart
+    for _ in range(20):
+        response = await client.http.post("/graphql", json={"query": CATALOGUE})
+        if response.headers["x-nexus-cache"] in ("miss", "hit"):
+            break
+        await asyncio.sleep(0.5)
+    assert response.headers["x-nexus-cache"] in ("miss", "hit")
     # and the refused role change left the role as it was
     raw_id = base64.urlsafe_b64decode(leaver.user_id).decode().split(":", 1)[1]
     async with db.connect() as conn:
