@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import descriptions, validation
+from app import policies as policies_records
 from app.access import AccessControl, check_entity_access, check_entity_write
 from app.audit import record_audit
 from app.db import SessionFactory, among
@@ -25,7 +26,6 @@ from app.errors import BadUserInput, Conflict, NotFound
 from app.models import Dataset, Entity, EntityDataset, EntityVersion, Policy, Relationship
 from app.outbox import append_event
 from app.pagination import Cursor, Page
-from app.policies import policy_graph_payload
 from app.scope import Scope
 
 EntitySortField = Literal["name", "created_at", "updated_at"]
@@ -370,15 +370,7 @@ async def _reproject_links_of(session: AsyncSession, scope: Scope, entity_id: uu
         .order_by(Policy.id)
     )
     for policy in policies:
-        seq = await append_event(
-            session,
-            scope=scope,
-            aggregate_type="policy",
-            aggregate_id=policy.id,
-            event_type="policy.updated",
-            version=policy.version,
-            payload=policy_graph_payload(policy),
-        )
+        seq = await policies_records.announce(session, scope, policy)
     return seq
 
 

@@ -232,6 +232,23 @@ def policy_graph_payload(policy: Policy) -> dict[str, Any]:
     }
 
 
+async def announce(
+    session: AsyncSession, scope: Scope, policy: Policy, event_type: str = "policy.updated"
+) -> int:
+    """Send the policy to the graph as it stands (an outbox event); returns its sequence.
+    Alone, without a version or an audit row, it re-sends an unchanged policy: after a
+    restore brought back an entity it names."""
+    return await append_event(
+        session,
+        scope=scope,
+        aggregate_type="policy",
+        aggregate_id=policy.id,
+        event_type=event_type,
+        version=policy.version,
+        payload=policy_graph_payload(policy),
+    )
+
+
 async def record_policy_change(
     session: AsyncSession,
     scope: Scope,
@@ -244,15 +261,7 @@ async def record_policy_change(
     snapshot = policy_snapshot(policy)
     if new_version:
         session.add(PolicyVersion(policy_id=policy.id, version=policy.version, snapshot=snapshot))
-    seq = await append_event(
-        session,
-        scope=scope,
-        aggregate_type="policy",
-        aggregate_id=policy.id,
-        event_type=event_type,
-        version=policy.version,
-        payload=policy_graph_payload(policy),
-    )
+    seq = await announce(session, scope, policy, event_type)
     record_audit(
         session,
         scope=scope,

@@ -421,8 +421,7 @@ class ResultCache:
             future.set_result(result)
         if self._running.get((key, version)) is not future:
             return
-        clean = result is not None and not result.errors and result.data is not None
-        if not (store and clean and result is not None):
+        if not store or result is None or result.errors or result.data is None:
             del self._running[(key, version)]
             return
         payload = version.encode() + b"\n" + orjson.dumps(result.data, default=str)
