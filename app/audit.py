@@ -1,4 +1,12 @@
-"""The audit log: one row per write and per denied attempt, in the write's own transaction."""
+"""The audit log: one row per write and per denied attempt, in the write's own transaction.
+
+Reading it goes through the same policies as every other read. An entry is left out when it
+names an entity, dataset or job the caller may not read as that object is now (its target,
+a relationship's two ends, the entity of a DESCRIBES link), so the log never shows what
+`node(id)` would not. Snapshots of a sensitive object are masked for a caller without
+`read_sensitive` on it, as the object itself is: judged on its tags now and in the
+snapshot, so an entry from before a `pii` tag was set is masked too.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +16,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.access import (
+    DATASET_COLUMNS,
+    ENTITY_COLUMNS,
+    JOB_COLUMNS,
+    MASK,
+    SENSITIVE_TAG,
+    AccessControl,
+    Columns,
+    Resource,
+    dataset_resource,
+    entity_resource,
+)
 from app.db import SessionFactory
-from app.models import AuditLog
+from app.models import AuditLog, Dataset, Entity
 from app.scope import Scope
 
 
@@ -81,9 +102,14 @@ async def audit_entries(
     flt: AuditFilter,
     first: int,
     before_id: int | None,
+    access: AccessControl | None = None,
 ) -> tuple[list[AuditLog], bool]:
-    """Newest first, a keyset page; returns the rows and whether more follow."""
+    """Newest first, a keyset page; returns the rows and whether more follow. With `access`,
+    the entries as that caller may see them (see the module docstring): the hidden ones
+    never take a place on a page, and masked ones are detached copies."""
     query = select(AuditLog).where(AuditLog.organization_id == organization_id)
+    if access is not None:
+        query = query.where(not_(hidden_entries(access)))
     if flt.actions:
         query = query.where(AuditLog.action.in_(list(flt.actions)))
     if flt.actor is not None:
@@ -102,7 +128,127 @@ async def audit_entries(
         query = query.where(AuditLog.id < before_id)
     async with sessions() as session:
         rows = list(await session.scalars(query.order_by(AuditLog.id.desc()).limit(first + 1)))
-    return rows[:first], len(rows) > first
+        shown = rows[:first]
+        if access is not None:
+            shown = await present_entries(session, access, shown)
+    return shown, len(rows) > first
+
+
+# The entries that name entities, datasets or jobs (`hidden_entries`).
+NAMING = frozenset({"entity", "relationship", "dataset", "job"})
+
+
+async def present_entry(
+    sessions: SessionFactory, access: AccessControl, entry: AuditLog
+) -> AuditLog | None:
+    """One entry as `audit_entries` would show it to this caller, or None when hidden: for
+    the live feed, which receives entries one by one."""
+    if entry.target_type not in NAMING:
+        return entry
+    async with sessions() as session:
+        hidden = await session.scalar(select(hidden_entries(access)).where(AuditLog.id == entry.id))
+        if hidden:
+            return None
+        (shown,) = await present_entries(session, access, [entry])
+    return shown
+
+
+def _named(key: str) -> Any:
+    """An id an entry's snapshot names under `key` (after the write, else before it)."""
+    snapshot = func.coalesce(AuditLog.after, AuditLog.before)
+    return snapshot[key].astext.cast(UUID(as_uuid=True))
+
+
+def _hidden(access: AccessControl, columns: Columns, ref: Any) -> Any:
+    """Whether `ref` names an object of this kind that the caller may not read: one index
+    lookup by id. False outright when the caller may read every object of the kind."""
+    if access.allows_every("read", columns.kind):
+        return false()
+    return exists().where(columns.id == ref, not_(access.visible_clause(columns)))
+
+
+def hidden_entries(access: AccessControl) -> ColumnElement[bool]:
+    """The entries naming an object the caller may not read, as SQL over the audit log."""
+    kind = AuditLog.target_type
+    return or_(
+        and_(kind == "entity", _hidden(access, ENTITY_COLUMNS, AuditLog.target_id)),
+        and_(
+            kind == "relationship",
+            or_(
+                _hidden(access, ENTITY_COLUMNS, _named("source_id")),
+                _hidden(access, ENTITY_COLUMNS, _named("target_id")),
+            ),
+        ),
+        and_(
+            kind == "dataset",
+            or_(
+                _hidden(access, DATASET_COLUMNS, AuditLog.target_id),
+                _hidden(access, ENTITY_COLUMNS, _named("entity_id")),
+            ),
+        ),
+        and_(kind == "job", _hidden(access, JOB_COLUMNS, AuditLog.target_id)),
+    )
+
+
+async def present_entries(
+    session: AsyncSession, access: AccessControl, rows: Sequence[AuditLog]
+) -> list[AuditLog]:
+    """The entries with the snapshots of sensitive entities and datasets masked for a caller
+    without `read_sensitive` on them; detached copies where anything is masked."""
+    wanted = {
+        kind: {row.target_id for row in rows if row.target_type == kind and row.target_id}
+        for kind in ("entity", "dataset")
+    }
+    current: dict[uuid.UUID, Resource] = {}
+    if wanted["entity"]:
+        for entity in await session.scalars(select(Entity).where(Entity.id.in_(wanted["entity"]))):
+            current[entity.id] = entity_resource(entity)
+    if wanted["dataset"]:
+        for dataset in await session.scalars(
+            select(Dataset).where(Dataset.id.in_(wanted["dataset"]))
+        ):
+            current[dataset.id] = dataset_resource(dataset)
+    return [_present(access, row, current) for row in rows]
+
+
+def _present(access: AccessControl, row: AuditLog, current: dict[uuid.UUID, Resource]) -> AuditLog:
+    if row.target_type not in ("entity", "dataset") or row.target_id is None:
+        return row
+    now = current.get(row.target_id)
+    tags = set(now.tags if now is not None else ())
+    for snapshot in (row.before, row.after):
+        if isinstance(snapshot, dict) and isinstance(snapshot.get("tags"), list):
+            tags.update(str(tag) for tag in snapshot["tags"])
+    # Snapshots hold descriptions and properties, never a dataset's fields: only a
+    # `pii` tag on the object itself masks anything in them.
+    if SENSITIVE_TAG not in tags:
+        return row
+    resource = Resource(
+        kind=row.target_type,
+        id=row.target_id,
+        namespace=now.namespace if now is not None else None,
+        tags=tuple(sorted(tags)),
+        owner_id=now.owner_id if now is not None else None,
+    )
+    if access.allows("read_sensitive", resource):
+        return row
+    copy = AuditLog(
+        **{column.key: getattr(row, column.key) for column in AuditLog.__table__.columns}
+    )
+    copy.before = _masked(row.before)
+    copy.after = _masked(row.after)
+    return copy
+
+
+def _masked(snapshot: dict[str, Any] | None) -> dict[str, Any] | None:
+    if snapshot is None:
+        return None
+    masked = dict(snapshot)
+    if masked.get("description") is not None:
+        masked["description"] = MASK
+    if isinstance(masked.get("properties"), dict):
+        masked["properties"] = {key: MASK for key in masked["properties"]}
+    return masked
 
 
 async def audit_entries_after(

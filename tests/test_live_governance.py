@@ -68,6 +68,29 @@ async def test_admins_follow_the_audit_log_live_including_refusals(
     }
 
 
+async def test_the_live_audit_log_leaves_out_what_the_admin_may_not_read(
+    client: GraphQLClient, server: Server, member: MakeMember
+) -> None:
+    admin = await member("admin")
+    author, approver = await stewards(member)
+    tag = unique("classified")
+    secret = await create(client, name=unique("secret"), tags=[tag])
+    plain = await create(client, name=unique("plain"))
+    draft = deny_tag(tag, subjects={"userIds": [admin.user_id]})
+    created = (await author.client.data(CREATE_POLICY, {"input": draft}))["createPolicy"]
+    await activate(author, approver, created["policy"]["id"])
+    subscription = AUDIT_EVENTS.replace("actor", "actor after")
+    async with live_client(server.url, admin.tokens["accessToken"]) as live:
+        await live.subscribe(subscription, {"actions": ["entity.update"]})
+        await asyncio.sleep(0.5)
+        # when the entity hidden from this admin changes, then one they may read
+        await client.data(UPDATE, {"input": {"id": secret["id"], "name": unique("hidden")}})
+        await client.data(UPDATE, {"input": {"id": plain["id"], "name": unique("shown")}})
+        event = (await live.event())["data"]["auditEvents"]
+    # then only the second reaches them
+    assert event["after"]["name"].startswith("shown")
+
+
 @pytest.mark.parametrize("role", ["viewer", "steward"])
 async def test_audit_events_are_for_admins_only(
     server: Server, member: MakeMember, role: str

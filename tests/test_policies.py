@@ -496,3 +496,91 @@ async def test_a_restored_entity_gets_its_links_and_policies_back_in_the_graph(
     # then the graph has both edges again, as Postgres does
     assert restored["graphSynced"] is True
     assert await cypher(graph_db, around, e=entity["name"]) == [{"describes": 1, "governed": 1}]
+
+
+AUDIT_OF = """
+query($target: ID) {
+  auditLog(filter: {targetId: $target}, first: 50) {
+    edges { node { action targetType before after } }
+  }
+}
+"""
+
+
+async def audit_of(member: Member, target: str) -> list[dict[str, Any]]:
+    data = await member.client.data(AUDIT_OF, {"target": target})
+    return [edge["node"] for edge in data["auditLog"]["edges"]]
+
+
+async def test_the_audit_log_is_read_through_the_policies(
+    member: MakeMember, client: GraphQLClient
+) -> None:
+    author, approver = await stewards(member)
+    reader = await member("steward")
+    tag = unique("classified")
+    # given a hidden entity, its relationship with a visible one, and a dataset it describes
+    secret = await create(client, name=unique("secret"), description="the plan", tags=[tag])
+    await client.data(UPDATE, {"input": {"id": secret["id"], "description": "the new plan"}})
+    plain = await create(client, name=unique("plain"))
+    link = (await relate(client, plain, secret, "FEEDS"))["relationship"]
+    shown = (
+        await client.data(UPSERT_DATASET, {"input": {"namespace": f"s3://{tag}", "name": "open"}})
+    )["upsertDataset"]["dataset"]
+    await client.data(DESCRIBE, {"input": {"entityId": secret["id"], "datasetId": shown["id"]}})
+    hidden_set = (
+        await client.data(
+            UPSERT_DATASET,
+            {"input": {"namespace": f"s3://{tag}", "name": "closed", "tags": [tag]}},
+        )
+    )["upsertDataset"]["dataset"]
+    # and a sensitive entity
+    person = await create(
+        client,
+        name=unique("person"),
+        description="lives at 1 Main St",
+        properties={"email": "x@example.com"},
+        tags=["pii"],
+    )
+    # when policies hide the tag from one steward and deny them sensitive reads
+    for draft in (
+        deny_tag(tag, subjects={"userIds": [reader.user_id]}),
+        {
+            "name": unique("no-pii"),
+            "effect": "DENY",
+            "actions": ["read_sensitive"],
+            "subjects": {"userIds": [reader.user_id]},
+            "resources": {"tags": ["pii"]},
+        },
+    ):
+        policy = (await author.client.data(CREATE_POLICY, {"input": draft}))["createPolicy"]
+        await activate(author, approver, policy["policy"]["id"])
+    # then the other stewards still read every entry in full
+    assert [e["action"] for e in await audit_of(approver, secret["id"])] == [
+        "entity.update",
+        "entity.create",
+    ]
+    assert (await audit_of(approver, secret["id"]))[0]["after"]["description"] == "the new plan"
+    assert len(await audit_of(approver, link["id"])) == 1
+    assert [e["action"] for e in await audit_of(approver, shown["id"])] == [
+        "dataset.describe",
+        "dataset.create",
+    ]
+    assert len(await audit_of(approver, hidden_set["id"])) == 1
+    # but the entries naming what that steward may not read are left out of their log
+    assert await audit_of(reader, secret["id"]) == []
+    assert await audit_of(reader, link["id"]) == []
+    assert await audit_of(reader, hidden_set["id"]) == []
+    assert [e["action"] for e in await audit_of(reader, shown["id"])] == ["dataset.create"]
+    # and nothing the hidden entity holds shows anywhere in their log
+    whole = "{ auditLog(first: 100) { edges { node { targetId before after } } } }"
+    assert "the new plan" in json.dumps(await approver.client.data(whole))
+    texts = json.dumps(await reader.client.data(whole))
+    assert "the plan" not in texts
+    assert "the new plan" not in texts
+    # and the sensitive entity's snapshot is masked for them, as the entity itself is
+    (entry,) = await audit_of(reader, person["id"])
+    assert entry["after"]["description"] == "[masked]"
+    assert entry["after"]["properties"] == {"email": "[masked]"}
+    assert entry["after"]["name"] == person["name"]
+    (full,) = await audit_of(approver, person["id"])
+    assert full["after"]["properties"] == {"email": "x@example.com"}

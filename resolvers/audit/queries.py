@@ -1,4 +1,5 @@
-"""`auditLog`: the organisation's audit trail, newest first, for stewards and admins."""
+"""`auditLog`: the organisation's audit trail, newest first, for stewards and admins, as
+the policies let each of them read it (`app.audit`)."""
 
 from __future__ import annotations
 
@@ -60,7 +61,9 @@ def _cursor(value: str | None) -> int | None:
 class AuditQueries:
     @strawberry.field(
         extensions=requires(Role.STEWARD),
-        description="Every write and refused attempt in your organisation, newest first.",
+        description="Every write and refused attempt in your organisation, newest first. "
+        "Entries naming what the policies hide from you are left out; snapshots of sensitive "
+        "objects are masked as the objects are.",
     )
     async def audit_log(
         self,
@@ -75,6 +78,7 @@ class AuditQueries:
             flt=(filter or AuditFilterInput()).to_filter(),
             first=page_size(info, first),
             before_id=_cursor(after),
+            access=await info.context.access(),
         )
         edges = [AuditEntryEdge(cursor=str(row.id), node=AuditEntry(record=row)) for row in rows]
         return AuditEntryConnection(

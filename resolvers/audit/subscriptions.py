@@ -1,4 +1,5 @@
-"""`auditEvents`: the audit log as it is written, for admins."""
+"""`auditEvents`: the audit log as it is written, for admins, through the policies as
+`auditLog` is (`app.audit`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
+from app import audit
 from app.scope import Role
 from resolvers.audit.types import AuditEntry
 from resolvers.context import Info
@@ -17,8 +19,8 @@ class AuditSubscriptions:
     @strawberry.subscription(
         extensions=requires(Role.ADMIN),
         description="Every audit entry of your organisation as it is written: writes and "
-        "refused attempts, from any replica. Optionally only some `actions` or one `outcome` "
-        "(`success` or `denied`).",
+        "refused attempts, from any replica, left out and masked as in `auditLog`. "
+        "Optionally only some `actions` or one `outcome` (`success` or `denied`).",
     )
     async def audit_events(
         self, info: Info, actions: list[str] | None = None, outcome: str | None = None
@@ -34,4 +36,10 @@ class AuditSubscriptions:
                 if outcome is not None and entry.outcome != outcome:
                     continue
                 await info.context.ensure_credential()
-                yield AuditEntry(record=entry)
+                # judged by the policies in force now, as `auditLog` would show it
+                info.context.refresh_loaders()
+                shown = await audit.present_entry(
+                    info.context.state.sessions, await info.context.access(), entry
+                )
+                if shown is not None:
+                    yield AuditEntry(record=shown)
