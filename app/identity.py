@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import validation
 from app.audit import record_audit
 from app.db import SessionFactory
-from app.errors import BadUserInput, Conflict, NotFound, Unauthenticated
+from app.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from app.models import ApiKey, Membership, Organization, User
 from app.scope import Role, Scope
 from app.tokens import API_KEY_PREFIX, digest, new_api_key
@@ -220,6 +220,10 @@ async def ensure_admin(
 async def create_api_key(
     sessions: SessionFactory, *, scope: Scope, name: str, role: Role
 ) -> tuple[ApiKey, str]:
+    if scope.user_id is None:
+        # A key answers for the user who made it (`api_key_scope`); one minted by a key
+        # would answer for nobody and outlive the revocation of the key that made it.
+        raise Forbidden("API keys are created by a signed-in user, not with an API key.")
     if not scope.may(role):
         raise BadUserInput("An API key cannot have a higher role than yours.", field="role")
     prefix, secret = new_api_key()
@@ -275,14 +279,30 @@ async def api_key_scope(sessions: SessionFactory, secret: str) -> Scope:
     if not secret.startswith(API_KEY_PREFIX):
         raise Unauthenticated("The API key is not valid.")
     async with sessions() as session:
-        key = await session.scalar(
-            select(ApiKey).where(ApiKey.secret_hash == digest(secret), ApiKey.revoked_at.is_(None))
-        )
-    if key is None:
+        found = (
+            await session.execute(
+                select(ApiKey, Membership.role)
+                .outerjoin(
+                    Membership,
+                    (Membership.user_id == ApiKey.created_by)
+                    & (Membership.organization_id == ApiKey.organization_id),
+                )
+                .where(ApiKey.secret_hash == digest(secret), ApiKey.revoked_at.is_(None))
+            )
+        ).first()
+    if found is None:
         raise Unauthenticated("The API key is not valid or has been revoked.")
+    key, creator_role = found
+    if creator_role is None:
+        raise Unauthenticated(
+            "The API key's creator is no longer a member of this organisation: an admin "
+            "must create a new key."
+        )
+    # A key never does more than the user who made it may do now: demoting them demotes it.
+    role = min(Role(key.role), Role(creator_role), key=lambda r: r.rank)
     return Scope(
         organization_id=key.organization_id,
         actor=f"api-key:{key.prefix}",
-        role=Role(key.role),
+        role=role,
         api_key_id=key.id,
     )

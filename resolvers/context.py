@@ -70,9 +70,10 @@ class Context:
         self._credential_checked_at = time.monotonic()
 
     async def check_credential(self) -> None:
-        """Raise UNAUTHENTICATED once the connection's credential has expired or has been
-        revoked (logout, a revoked API key). A backend that cannot answer the revocation
-        check does not end the connection: the check runs again with the next event."""
+        """Raise UNAUTHENTICATED once the connection's credential has expired, has been
+        revoked (logout, a revoked API key) or now carries another role. A backend that
+        cannot answer the revocation check does not end the connection: the check runs
+        again with the next event."""
         if self.credential is None:
             return
         if self.credential_expires_at is not None and time.time() >= self.credential_expires_at:
@@ -84,7 +85,7 @@ class Context:
         if time.monotonic() - self._credential_checked_at < interval:
             return
         try:
-            await authenticate_credential(self.state, self.credential)
+            fresh = await authenticate_credential(self.state, self.credential)
         except Unauthenticated:
             raise
         except NexusError as exc:
@@ -95,6 +96,11 @@ class Context:
                 raise
             log.warning("credential recheck skipped: a backend is unavailable")
             return
+        if self.principal is not None and fresh.scope.role != self.principal.role:
+            # An API key whose creator was demoted (a demoted user's tokens are revoked)
+            raise Unauthenticated(
+                f"This credential's role is now {fresh.scope.role.value}: reconnect."
+            )
         self._credential_checked_at = time.monotonic()
 
     async def ensure_credential(self) -> None:

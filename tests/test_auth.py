@@ -30,6 +30,7 @@ from tests.conftest import (
     start_server,
     stop_server,
 )
+from tests.test_entities import unique
 
 ME = "{ me { role user { id email } organization { slug } apiKeyId } }"
 ENTITIES = "{ entities(first: 1) { edges { node { id } } } }"
@@ -219,6 +220,34 @@ async def test_api_key_works_on_http_and_websocket_until_revoked(
     # when it is revoked, it stops working at once
     await client.data(REVOKE_KEY, {"id": key["id"]})
     assert code(await as_bearer(server, secret, ME)) == "UNAUTHENTICATED"
+
+
+async def test_an_api_key_answers_for_the_user_who_made_it(
+    client: GraphQLClient, server: Server, member: MakeMember
+) -> None:
+    # given an editor key and an admin key made by an admin
+    maker = await member("admin")
+    keys = {
+        role: (await maker.client.data(CREATE_KEY, {"name": "etl", "role": role}))["createApiKey"][
+            "secret"
+        ]
+        for role in ("EDITOR", "ADMIN")
+    }
+    # then a key cannot make more keys, whatever its role
+    minted = await as_bearer(server, keys["ADMIN"], CREATE_KEY, name="more", role="VIEWER")
+    assert code(minted) == "FORBIDDEN"
+    write = 'mutation($n: String!) { createEntity(input: {kind: "job", name: $n}) { seq } }'
+    assert "errors" not in await as_bearer(server, keys["EDITOR"], write, n=unique("by-key"))
+    # when the admin who made them is made a viewer
+    await client.data(SET_MEMBERSHIP, {"id": maker.user_id, "role": "VIEWER"})
+    # then both keys are viewers from the next request on, and writes are refused
+    for secret in keys.values():
+        assert (await as_bearer(server, secret, ME))["data"]["me"]["role"] == "VIEWER"
+    assert code(await as_bearer(server, keys["EDITOR"], write, n=unique("by-key"))) == "FORBIDDEN"
+    # and once an editor again, a key is never raised above the role it was given
+    await client.data(SET_MEMBERSHIP, {"id": maker.user_id, "role": "EDITOR"})
+    roles = [(await as_bearer(server, s, ME))["data"]["me"]["role"] for s in keys.values()]
+    assert roles == ["EDITOR", "EDITOR"]
 
 
 @pytest.mark.parametrize("payload", [{}, {"Authorization": "Bearer nope"}, {"token": "x.y.z"}])

@@ -26,7 +26,7 @@ from tests.conftest import (
     stop_server,
 )
 from tests.live_client import LiveClient, live_client, ws_url
-from tests.test_auth import forged
+from tests.test_auth import CREATE_KEY, SET_MEMBERSHIP, forged
 from tests.test_entities import UPDATE, create, unique
 from tests.test_relationships import RELATE
 
@@ -231,6 +231,29 @@ async def test_a_subscription_is_closed_once_its_session_is_logged_out(
     assert not [m for m in delivered if "after-logout" in json.dumps(m)]
     assert closed.code == 4401
     assert "revoked" in closed.reason
+
+
+async def test_a_subscription_by_api_key_closes_when_its_maker_is_demoted(
+    client: GraphQLClient, replica: Server, member: MakeMember
+) -> None:
+    # given a subscription on the replica by an editor key of an admin
+    maker = await member("admin")
+    made = await maker.client.data(CREATE_KEY, {"name": "watcher", "role": "EDITOR"})
+    watched = await create(client, name=unique("keyed"), kind="robot")
+    async with live_client(replica.url, made["createApiKey"]["secret"]) as live:
+        await live.subscribe(ENTITY_CHANGED, {"id": watched["id"]})
+        await asyncio.sleep(0.3)
+        before = await client.data(UPDATE, {"input": {"id": watched["id"], "name": "as-editor"}})
+        assert (await live.event())["data"]["entityChanged"]["seq"] == before["updateEntity"]["seq"]
+        # when the admin is made a viewer, and the entity changes again
+        await client.data(SET_MEMBERSHIP, {"id": maker.user_id, "role": "VIEWER"})
+        await asyncio.sleep(0.6)
+        await client.data(UPDATE, {"input": {"id": watched["id"], "name": "after-demotion"}})
+        # then the connection closes, saying the key's role changed
+        delivered, closed = await _messages_until_closed(live)
+    assert not [m for m in delivered if "after-demotion" in json.dumps(m)]
+    assert closed.code == 4401
+    assert "role is now viewer" in closed.reason
 
 
 async def _messages_until_closed(live: LiveClient) -> tuple[list[dict[str, object]], Close]:

@@ -163,7 +163,8 @@ class IdentityMutations:
 
     @strawberry.mutation(
         extensions=requires(Role.ADMIN),
-        description="Create an API key for machines; its secret is shown once.",
+        description="Create an API key for machines; its secret is shown once. It acts with "
+        "the lower of its role and yours at the time of each request. Signed-in users only.",
     )
     async def create_api_key(
         self,
