@@ -32,7 +32,7 @@ from app.errors import NexusError, as_unavailable
 from app.live import LiveChannel
 from app.live_reads import LiveReads
 from app.logging import configure_logging
-from app.metrics import metrics_endpoint
+from app.metrics import OPERATIONS_DELAYED, OPERATIONS_WAITING, metrics_endpoint
 from app.openlineage_api import routes as openlineage_routes
 from app.outbox import projection_lag
 from app.policy_cache import PolicyCache
@@ -69,6 +69,12 @@ class GraphQLApp(GraphQL[Context, None]):
             keep_alive_interval=settings.ws_keepalive_interval,
         )
         self.build = build_fingerprint(str(self.schema), settings)
+        # Admission control: a process's CPU runs one operation at a time anyway. Beyond a
+        # few at once (enough to overlap their database round trips), more only lengthen the
+        # event loop's queue, and every cache hit, readiness probe and WebSocket event of the
+        # process waits behind all of them. Operations past the limit wait here instead.
+        limit = settings.max_concurrent_operations
+        self._slots = asyncio.Semaphore(limit) if limit > 0 else None
 
     def encode_json(self, data: object) -> str:
         # orjson: several times faster than the stdlib for every response and every event.
@@ -93,6 +99,22 @@ class GraphQLApp(GraphQL[Context, None]):
         caller would get (`app.result_cache`); run everything else as usual."""
 
         async def run() -> ExecutionResult:
+            slots = self._slots
+            if slots is None:
+                return await execute()
+            if slots.locked():
+                OPERATIONS_DELAYED.inc()
+            OPERATIONS_WAITING.inc()
+            try:
+                await slots.acquire()
+            finally:
+                OPERATIONS_WAITING.dec()
+            try:
+                return await execute()
+            finally:
+                slots.release()
+
+        async def execute() -> ExecutionResult:
             return await super(GraphQLApp, self).execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
             )

@@ -78,6 +78,14 @@ class Settings(BaseSettings):
         "on by default outside production.",
     )
 
+    max_concurrent_operations: int = Field(
+        default=8,
+        ge=0,
+        description="GraphQL operations over HTTP that one process runs at a time; more wait "
+        "their turn, so answers from the result cache are not queued behind them. "
+        "0: no limit.",
+    )
+
     projector_batch_size: int = Field(default=500, ge=1, le=10_000)
     projector_poll_interval: float = Field(default=1.0, gt=0)
     projector_max_backoff: float = Field(default=10.0, gt=0)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 import httpx
 import pytest
 import websockets
 
-from tests.conftest import GraphQLClient, Server
-from tests.test_entities import UPDATE, create
+from tests.conftest import GraphQLClient, Server, start_server, stop_server
+from tests.test_entities import GET, LIST, UPDATE, create, unique
 
 QUERY_OVER_WS = "query($id: ID!) { entity(id: $id) { name } }"
 SUBSCRIBE = "subscription($ids: [ID!]) { changes(ids: $ids) { seq type action objectId version } }"
@@ -139,3 +140,60 @@ async def test_changes_since_returns_missed_changes_in_order(client: GraphQLClie
         ("entity.updated", 3),
     ]
     assert missed[0]["seq"] < missed[1]["seq"]
+
+
+async def operation_turns(url: str) -> tuple[float, float]:
+    """(operations waiting now, operations that have waited) from the process's metrics."""
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        text = (await http.get("/metrics")).text
+    waiting = re.search(r"^nexus_graphql_operations_waiting (\S+)$", text, re.M)
+    delayed = re.search(r"^nexus_graphql_operations_delayed_total (\S+)$", text, re.M)
+    assert waiting is not None, text
+    assert delayed is not None, text
+    return float(waiting.group(1)), float(delayed.group(1))
+
+
+async def test_operations_take_turns_and_all_are_answered(
+    client: GraphQLClient, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # given a server that runs one operation at a time
+    tag = unique("turns")
+    made = [await create(client, name=f"turn{i}", tags=[tag]) for i in range(6)]
+    single = start_server(
+        tmp_path_factory.mktemp("single") / "server.log", NEXUS_MAX_CONCURRENT_OPERATIONS="1"
+    )
+    try:
+        async with httpx.AsyncClient(
+            base_url=single.url, headers=dict(client.http.headers), timeout=60
+        ) as http:
+            on_single = GraphQLClient(http)
+            page = {"filter": {"tags": [tag]}, "first": 10}
+
+            # when reads past the cache, identical cacheable reads (which wait for one
+            # computation) and writes arrive together
+            async def read(query: str, variables: dict[str, Any], **headers: str) -> Any:
+                response = await http.post(
+                    "/graphql", json={"query": query, "variables": variables}, headers=headers
+                )
+                return response.json()["data"]
+
+            uncached = [read(GET, {"id": e["id"]}, **{"Cache-Control": "no-store"}) for e in made]
+            shared = [read(LIST, page) for _ in range(6)]
+            writes = [
+                on_single.data(UPDATE, {"input": {"id": e["id"], "confidence": 0.5}})
+                for e in made[:2]
+            ]
+            replies = await asyncio.wait_for(asyncio.gather(*uncached, *shared, *writes), 60)
+            # then every one is answered, and correctly
+            names = [reply["entity"]["name"] for reply in replies[: len(made)]]
+            assert names == [entity["name"] for entity in made]
+            for reply in replies[len(made) : len(made) + len(shared)]:
+                assert reply["entities"]["totalCount"] == len(made)
+            for reply in replies[len(made) + len(shared) :]:
+                assert reply["updateEntity"]["entity"]["id"] in {e["id"] for e in made[:2]}
+            # and some of them waited for their turn, none is left waiting
+            waiting, delayed = await operation_turns(single.url)
+            assert delayed >= 1
+            assert waiting == 0
+    finally:
+        stop_server(single)
