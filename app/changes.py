@@ -19,7 +19,7 @@ from app.models import OutboxEvent
 from app.outbox import PendingEvent
 
 CHANGES_CHANNEL = "nexus.changes"
-_LINK_KEYS = ("source_id", "target_id", "entity_id", "dataset_id")
+_LINK_KEYS = ("source_id", "target_id", "entity_id", "dataset_id", "job_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +34,7 @@ class Change:
     kind: str | None = None
     namespace: str | None = None
     # The objects a link changes: a relationship's source and target, a description's entity
-    # and dataset, a job's input and output datasets.
+    # and dataset, a job's input and output datasets, a run's job.
     endpoints: tuple[uuid.UUID, ...] = ()
 
     def touches(self, entity_id: uuid.UUID) -> bool:

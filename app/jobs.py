@@ -38,6 +38,16 @@ async def jobs_by_ids(
     return [found.get(key) for key in ids]
 
 
+async def runs_by_ids(
+    session: AsyncSession, *, organization_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> list[Run | None]:
+    rows = await session.scalars(
+        select(Run).where(Run.organization_id == organization_id, among(Run.id, ids))
+    )
+    found = {row.id: row for row in rows}
+    return [found.get(key) for key in ids]
+
+
 async def job_by_name(
     session: AsyncSession, *, organization_id: uuid.UUID, namespace: str, name: str
 ) -> Job | None:
@@ -215,7 +225,7 @@ async def record_run_change(session: AsyncSession, scope: Scope, run: Run) -> in
         aggregate_type="run",
         aggregate_id=run.id,
         event_type="run.upserted",
-        version=1,
+        version=run.version,
         payload=run_graph_payload(run),
     )
 
@@ -249,6 +259,7 @@ async def apply_run_event(
             state=state,
             state_time=event_time,
             facets=facets,
+            version=1,
         )
         session.add(run)
     elif run.organization_id != scope.organization_id:
@@ -263,6 +274,7 @@ async def apply_run_event(
             run.facets = {**run.facets, **facets}
         else:
             run.facets = {**facets, **run.facets}
+        run.version += 1
         run.updated_at = func.now()
     if state not in TERMINAL_STATES and (run.started_at is None or event_time < run.started_at):
         run.started_at = event_time

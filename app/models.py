@@ -433,6 +433,8 @@ class Run(Base):
     started_at: Mapped[datetime | None] = mapped_column()
     ended_at: Mapped[datetime | None] = mapped_column()
     facets: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    # Events merged into the run so far: its change events' version.
+    version: Mapped[int] = mapped_column(server_default=text("1"))
     created_at: Mapped[datetime] = mapped_column(server_default=_now())
     updated_at: Mapped[datetime] = mapped_column(server_default=_now())
 

@@ -9,7 +9,7 @@ import strawberry
 from app.errors import BadUserInput
 from app.scope import Role
 from resolvers.context import Info
-from resolvers.datasets.types import Dataset, Job
+from resolvers.datasets.types import Dataset, Job, Run
 from resolvers.entities.types import Entity, relationship_from_id
 from resolvers.node import Node, from_global_id
 from resolvers.permissions import requires
@@ -32,6 +32,9 @@ async def _resolve(info: Info, global_id: str, field: str) -> Node | None:
     if type_name == "Job":
         job = await info.context.datasets.job_by_id.load(raw)
         return Job(record=job) if job is not None else None
+    if type_name == "Run":
+        run = await info.context.datasets.run_by_id.load(raw)
+        return Run(record=run) if run is not None else None
     if type_name == "Policy":
         policy = await info.context.policies.policy_by_id.load(raw)
         return Policy(record=policy) if policy is not None else None

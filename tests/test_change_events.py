@@ -38,6 +38,8 @@ def change(event_type: str, aggregate: str, version: int = 1) -> Change:
         ("dataset.upserted", "dataset", 1, ChangeAction.CREATED),
         ("dataset.upserted", "dataset", 5, ChangeAction.UPDATED),
         ("job.upserted", "job", 3, ChangeAction.UPDATED),
+        ("run.upserted", "run", 1, ChangeAction.CREATED),
+        ("run.upserted", "run", 2, ChangeAction.UPDATED),
         ("description.deleted", "description", 2, ChangeAction.UNRELATED),
     ],
 )

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import GraphQLClient, Server
+from tests.conftest import GraphQLClient, MakeMember, Server
 from tests.live_client import LiveClient, live_client
 from tests.test_entities import create, unique
 from tests.test_openlineage import SCHEMA_URL
+from tests.test_policies import CREATE_POLICY, activate, stewards
 from tests.test_search import DESCRIBE
 
 DATASET_CHANGED = """
@@ -130,3 +131,52 @@ async def test_a_link_event_names_the_entity_and_the_dataset_it_links(
     # then the event's linked IDs are the entity's and the dataset's, each of its own type
     assert [e["linkedIds"] for e in received] == [[owner["id"], clean]]
     assert [e["action"] for e in received] == ["RELATED"]
+
+
+RUN_CHANGES = 'subscription { changes(types: ["run"]) { type action version objectId } }'
+RUN_NODE = "query($id: ID!) { node(id: $id) { ... on Run { state version job { name } } } }"
+
+
+async def test_runs_reach_the_change_feed_with_their_job(
+    client: GraphQLClient, server: Server, admin_token: str, member: MakeMember
+) -> None:
+    ns = f"postgres://{unique('runs')}:5432"
+    scheduler = unique("scheduler")
+    # given a job, and a viewer from whom a policy hides its namespace
+    run = job_event(ns, "nightly", ["src"], ["out"])
+    run["job"]["namespace"] = scheduler
+    author, approver = await stewards(member)
+    viewer = await member("viewer")
+    hide = {
+        "name": unique("hide-job"),
+        "effect": "DENY",
+        "actions": ["read"],
+        "subjects": {"userIds": [viewer.user_id]},
+        "resources": {"kinds": ["job"], "namespacePattern": scheduler},
+    }
+    created = (await author.client.data(CREATE_POLICY, {"input": hide}))["createPolicy"]
+    await activate(author, approver, created["policy"]["id"])
+    async with (
+        live_client(server.url, admin_token) as live,
+        live_client(server.url, viewer.tokens["accessToken"]) as hidden,
+    ):
+        await live.subscribe(RUN_CHANGES)
+        await hidden.subscribe(RUN_CHANGES)
+        await asyncio.sleep(0.5)
+        # when one run of it starts, then completes
+        await send(client, {**run, "eventType": "START", "eventTime": "2026-11-01T05:00:00Z"})
+        await send(client, run)
+        received = [e["data"]["changes"] for e in await events_until_quiet(live)]
+        unseen = await events_until_quiet(hidden, quiet=1.0)
+    # then those who may read the job follow the run: created, then updated
+    assert [(e["type"], e["action"], e["version"]) for e in received] == [
+        ("run.upserted", "CREATED", 1),
+        ("run.upserted", "UPDATED", 2),
+    ]
+    # and the run is an object of the graph, reached by its ID
+    found = (await client.data(RUN_NODE, {"id": received[-1]["objectId"]}))["node"]
+    assert found == {"state": "COMPLETE", "version": 2, "job": {"name": f"{ns}.nightly"}}
+    # but the viewer the job is hidden from hears nothing of it, and cannot reach the run
+    assert unseen == []
+    hidden_run = await viewer.client.data(RUN_NODE, {"id": received[-1]["objectId"]})
+    assert hidden_run["node"] is None

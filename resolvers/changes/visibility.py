@@ -24,7 +24,10 @@ async def visible_changes(context: Context, changes: Sequence[Change]) -> list[C
         {c.aggregate_id for c in changes if c.aggregate_type == "dataset"}
         | {e for c in changes if c.is_description for e in c.endpoints}
     )
-    job_ids = sorted({c.aggregate_id for c in changes if c.aggregate_type == "job"})
+    job_ids = sorted(
+        {c.aggregate_id for c in changes if c.aggregate_type == "job"}
+        | {e for c in changes if c.aggregate_type == "run" for e in c.endpoints}
+    )
     found_jobs = await context.datasets.job_by_id.load_many(job_ids)
     readable_jobs = {key for key, j in zip(job_ids, found_jobs, strict=True) if j is not None}
     found_datasets = await context.datasets.dataset_by_id.load_many(dataset_ids)
@@ -52,6 +55,9 @@ async def visible_changes(context: Context, changes: Sequence[Change]) -> list[C
             keep = change.aggregate_id in readable_datasets
         elif change.aggregate_type == "job":
             keep = change.aggregate_id in readable_jobs
+        elif change.aggregate_type == "run":
+            # A run is shown with its job: the event names the job.
+            keep = bool(change.endpoints) and set(change.endpoints) <= readable_jobs
         else:
             keep = False
         if keep:

@@ -76,6 +76,23 @@ class JobByIdLoader(DataLoader[uuid.UUID, Job | None]):
         return (await self._access()).present_jobs(found)
 
 
+class RunByIdLoader(DataLoader[uuid.UUID, Run | None]):
+    """Runs as the caller may see them: with their job, so None when a policy hides it."""
+
+    def __init__(self, state: AppState, scope: Scope, jobs: JobByIdLoader) -> None:
+        self._state, self._scope, self._jobs = state, scope, jobs
+        super().__init__(load_fn=self._load)
+
+    async def _load(self, ids: list[uuid.UUID]) -> Sequence[Run | None]:
+        async with self._state.reads() as session:
+            found = await job_records.runs_by_ids(
+                session, organization_id=self._scope.organization_id, ids=ids
+            )
+        jobs = await self._jobs.load_many([run.job_id for run in found if run is not None])
+        readable = {job.id for job in jobs if job is not None}
+        return [run if run is not None and run.job_id in readable else None for run in found]
+
+
 class RunsByJobLoader(DataLoader[uuid.UUID, list[Run]]):
     """The latest runs of each job, newest first."""
 
@@ -151,6 +168,7 @@ class DatasetLoaders:
         self.versions_by_dataset = VersionsByDatasetLoader(state)
         self.job_by_id = JobByIdLoader(state, scope, access)
         self.runs_by_job = RunsByJobLoader(state, scope)
+        self.run_by_id = RunByIdLoader(state, scope, self.job_by_id)
         self.producers_by_dataset = JobsByDatasetLoader(state, scope, access, producers=True)
         self.consumers_by_dataset = JobsByDatasetLoader(state, scope, access, producers=False)
         self.datasets_by_entity = DatasetsByEntityLoader(state, scope, access)

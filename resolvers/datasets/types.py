@@ -289,6 +289,10 @@ class Run(Node):
     def facets(self) -> JSON:
         return cast(JSON, self.record.facets)
 
+    @strawberry.field(description="How many events have been merged into this run.")
+    def version(self) -> int:
+        return self.record.version
+
     @strawberry.field
     async def job(self, info: Info) -> Job | None:
         return await job_or_none(info, self.record.job_id)
