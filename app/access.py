@@ -73,7 +73,7 @@ class Subject:
 
     @classmethod
     def of(cls, scope: Scope) -> Subject:
-        return cls(role=scope.role, user_id=scope.user_id)
+        return cls(role=scope.role, user_id=scope.policy_user_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -481,7 +481,11 @@ def check_entity_access(
             raise BadUserInput(f"{field} does not name an existing entity.", field=field)
         raise NotFound("No entity has this id.", id=str(entity.id))
     if not access.allows(action, resource):
-        raise Forbidden(f"A policy does not let you {action} this entity.", id=str(entity.id))
+        raise Forbidden(
+            f"A policy does not let you {action} this entity.",
+            target=("entity", entity.id),
+            id=str(entity.id),
+        )
 
 
 def check_entity_write(access: AccessControl | None, entity: Entity) -> None:
@@ -494,6 +498,7 @@ def check_entity_write(access: AccessControl | None, entity: Entity) -> None:
     if not access.allows("write", resource):
         raise Forbidden(
             f"A policy does not let you write a {entity.kind} entity with these tags.",
+            target=("entity", entity.id),
             kind=entity.kind,
             tags=list(resource.tags),
         )
@@ -507,6 +512,7 @@ def check_job_write(access: AccessControl | None, job: Job) -> None:
     if not access.allows("write", job_resource(job)):
         raise Forbidden(
             f"A policy does not let you write the job {job.namespace} / {job.name}.",
+            target=("job", job.id),
             namespace=job.namespace,
             name=job.name,
         )
@@ -524,7 +530,11 @@ def check_dataset_access(
             raise BadUserInput(f"{field} does not name an existing dataset.", field=field)
         raise NotFound("No dataset matches.", id=str(dataset.id))
     if not access.allows(action, resource):
-        raise Forbidden(f"A policy does not let you {action} this dataset.", id=str(dataset.id))
+        raise Forbidden(
+            f"A policy does not let you {action} this dataset.",
+            target=("dataset", dataset.id),
+            id=str(dataset.id),
+        )
 
 
 def check_dataset_write(
@@ -541,6 +551,7 @@ def check_dataset_write(
         raise Forbidden(
             f"A policy does not let you write the dataset {dataset.namespace} / "
             f"{dataset.name} with this namespace and these tags.",
+            target=("dataset", dataset.id),
             namespace=dataset.namespace,
             name=dataset.name,
             tags=list(resource.tags),

@@ -2,10 +2,12 @@
 
 Reading it goes through the same policies as every other read. An entry is left out when it
 names an entity, dataset or job the caller may not read as that object is now (its target,
-a relationship's two ends, the entity of a DESCRIBES link), so the log never shows what
-`node(id)` would not. Snapshots of a sensitive object are masked for a caller without
-`read_sensitive` on it, as the object itself is: judged on its tags now and in the
-snapshot, so an entry from before a `pii` tag was set is masked too.
+a relationship's two ends, the entity of a DESCRIBES link; a refusal is recorded with the
+object refused), so the log never shows what `node(id)` would not. A job entry lists only
+the inputs and outputs the caller may read, as `Job.inputs` does. Snapshots of a sensitive
+object are masked for a caller without `read_sensitive` on it, as the object itself is:
+judged on its tags and namespace now and in the snapshot, so an entry from before a `pii`
+tag was set is masked too.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -160,11 +162,14 @@ def _named(key: str) -> Any:
 
 
 def _hidden(access: AccessControl, columns: Columns, ref: Any) -> Any:
-    """Whether `ref` names an object of this kind that the caller may not read: one index
-    lookup by id. False outright when the caller may read every object of the kind."""
+    """Whether `ref` names an object of this kind that the caller may not read. A scalar
+    subquery, so Postgres looks the object up by its primary key for each entry instead of
+    hashing every hidden object of the table first. False outright when the caller may read
+    every object of the kind."""
     if access.allows_every("read", columns.kind):
         return false()
-    return exists().where(columns.id == ref, not_(access.visible_clause(columns)))
+    found = select(not_(access.visible_clause(columns))).where(columns.id == ref)
+    return found.scalar_subquery().is_(True)
 
 
 def hidden_entries(access: AccessControl) -> ColumnElement[bool]:
@@ -199,6 +204,7 @@ async def present_entries(
         kind: {row.target_id for row in rows if row.target_type == kind and row.target_id}
         for kind in ("entity", "dataset")
     }
+    readable = await _readable_datasets(session, access, rows)
     current: dict[uuid.UUID, Resource] = {}
     if wanted["entity"]:
         for entity in await session.scalars(select(Entity).where(Entity.id.in_(wanted["entity"]))):
@@ -208,7 +214,72 @@ async def present_entries(
             select(Dataset).where(Dataset.id.in_(wanted["dataset"]))
         ):
             current[dataset.id] = dataset_resource(dataset)
-    return [_present(access, row, current) for row in rows]
+    return [
+        _without_hidden_datasets(row, readable)
+        if row.target_type == "job" and readable is not None
+        else _present(access, row, current)
+        for row in rows
+    ]
+
+
+async def _readable_datasets(
+    session: AsyncSession, access: AccessControl, rows: Sequence[AuditLog]
+) -> set[str] | None:
+    """Of the datasets the job entries name as inputs and outputs, those the caller may
+    read; None when they may read every dataset."""
+    if access.allows_every("read", "dataset"):
+        return None
+    named = {str(item) for row in rows if row.target_type == "job" for item in _job_io(row)}
+    ids = []
+    for item in named:
+        try:
+            ids.append(uuid.UUID(item))
+        except ValueError:
+            continue
+    if not ids:
+        return set()
+    found = await session.scalars(
+        select(Dataset.id).where(Dataset.id.in_(ids), access.visible_clause(DATASET_COLUMNS))
+    )
+    return {str(key) for key in found}
+
+
+def _job_io(row: AuditLog) -> list[Any]:
+    return [
+        item
+        for snapshot in (row.before, row.after)
+        if isinstance(snapshot, dict)
+        for key in ("inputs", "outputs")
+        if isinstance(snapshot.get(key), list)
+        for item in snapshot[key]
+    ]
+
+
+def _without_hidden_datasets(row: AuditLog, readable: set[str]) -> AuditLog:
+    """A job entry without the inputs and outputs the caller may not read, as `Job.inputs`
+    and `Job.outputs` leave them out."""
+    if all(str(item) in readable for item in _job_io(row)):
+        return row
+    copy = _copy(row)
+
+    def keep(snapshot: dict[str, Any] | None) -> dict[str, Any] | None:
+        if not isinstance(snapshot, dict):
+            return snapshot
+        kept = dict(snapshot)
+        for key in ("inputs", "outputs"):
+            if isinstance(kept.get(key), list):
+                kept[key] = [item for item in kept[key] if str(item) in readable]
+        return kept
+
+    copy.before, copy.after = keep(row.before), keep(row.after)
+    return copy
+
+
+def _copy(row: AuditLog) -> AuditLog:
+    """A detached copy, never added to a session."""
+    return AuditLog(
+        **{column.key: getattr(row, column.key) for column in AuditLog.__table__.columns}
+    )
 
 
 def _present(access: AccessControl, row: AuditLog, current: dict[uuid.UUID, Resource]) -> AuditLog:
@@ -223,18 +294,27 @@ def _present(access: AccessControl, row: AuditLog, current: dict[uuid.UUID, Reso
     # `pii` tag on the object itself masks anything in them.
     if SENSITIVE_TAG not in tags:
         return row
-    resource = Resource(
-        kind=row.target_type,
-        id=row.target_id,
-        namespace=now.namespace if now is not None else None,
-        tags=tuple(sorted(tags)),
-        owner_id=now.owner_id if now is not None else None,
-    )
-    if access.allows("read_sensitive", resource):
+    # Judged as the object is now and as each snapshot shows it (an entity's namespace is
+    # its kind): masked unless every one of them may be read in full.
+    namespaces = {now.namespace if now is not None else None}
+    for snapshot in (row.before, row.after):
+        if isinstance(snapshot, dict):
+            named = snapshot.get("kind" if row.target_type == "entity" else "namespace")
+            if isinstance(named, str):
+                namespaces.add(named)
+    for namespace in namespaces:
+        resource = Resource(
+            kind=row.target_type,
+            id=row.target_id,
+            namespace=namespace,
+            tags=tuple(sorted(tags)),
+            owner_id=now.owner_id if now is not None else None,
+        )
+        if not access.allows("read_sensitive", resource):
+            break
+    else:
         return row
-    copy = AuditLog(
-        **{column.key: getattr(row, column.key) for column in AuditLog.__table__.columns}
-    )
+    copy = _copy(row)
     copy.before = _masked(row.before)
     copy.after = _masked(row.after)
     return copy

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import uuid
 from typing import Any
 
 import asyncpg
@@ -62,6 +63,14 @@ class Unavailable(NexusError):
 
 class Forbidden(NexusError):
     code = ErrorCode.FORBIDDEN
+
+    def __init__(
+        self, message: str, *, target: tuple[str, uuid.UUID] | None = None, **details: Any
+    ) -> None:
+        super().__init__(message, **details)
+        # The object refused (kind, id), for the audit log: a refusal naming it is shown only
+        # to those who may read it (`app.audit`).
+        self.target = target
 
 
 class Unauthenticated(NexusError):

@@ -281,22 +281,23 @@ async def api_key_scope(sessions: SessionFactory, secret: str) -> Scope:
     async with sessions() as session:
         found = (
             await session.execute(
-                select(ApiKey, Membership.role)
+                select(ApiKey, Membership.role, User.disabled_at)
                 .outerjoin(
                     Membership,
                     (Membership.user_id == ApiKey.created_by)
                     & (Membership.organization_id == ApiKey.organization_id),
                 )
+                .outerjoin(User, User.id == Membership.user_id)
                 .where(ApiKey.secret_hash == digest(secret), ApiKey.revoked_at.is_(None))
             )
         ).first()
     if found is None:
         raise Unauthenticated("The API key is not valid or has been revoked.")
-    key, creator_role = found
-    if creator_role is None:
+    key, creator_role, creator_disabled = found
+    if creator_role is None or creator_disabled is not None:
         raise Unauthenticated(
-            "The API key's creator is no longer a member of this organisation: an admin "
-            "must create a new key."
+            "The API key's creator is disabled or no longer a member of this organisation: "
+            "an admin must create a new key."
         )
     # A key never does more than the user who made it may do now: demoting them demotes it.
     role = min(Role(key.role), Role(creator_role), key=lambda r: r.rank)
@@ -305,4 +306,5 @@ async def api_key_scope(sessions: SessionFactory, secret: str) -> Scope:
         actor=f"api-key:{key.prefix}",
         role=role,
         api_key_id=key.id,
+        acting_for=key.created_by,
     )

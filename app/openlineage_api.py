@@ -165,7 +165,8 @@ async def _ingest(
             state.sessions,
             scope=scope,
             action="openlineage.ingest",
-            target_type="dataset",
+            target_type=exc.target[0] if exc.target else "dataset",
+            target_id=exc.target[1] if exc.target else None,
             reason={"message": exc.message},
         )
         raise

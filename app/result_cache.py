@@ -135,6 +135,20 @@ def is_cacheable(query: str, operation_name: str | None, max_tokens: int) -> boo
     )
 
 
+@lru_cache(maxsize=256)
+def is_mutation(query: str, operation_name: str | None, max_tokens: int) -> bool:
+    """Whether the document's operation is a mutation (False when it does not parse within
+    the limits: running it reports why)."""
+    if len(query) > MAX_QUERY_LENGTH:
+        return False
+    try:
+        document = parse(query, max_tokens=max_tokens)
+    except GraphQLError:
+        return False
+    operation = _operation(document, operation_name)
+    return operation is not None and operation.operation == OperationType.MUTATION
+
+
 def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if name is None:
@@ -209,7 +223,7 @@ def audience(access: AccessControl) -> str:
     """Who an answer is for, as far as the access rules can tell callers apart."""
     scope = access.scope
     personal = any(rule.user_ids or rule.condition for rule in access.rules)
-    user = str(scope.user_id) if personal else "*"
+    user = str(scope.policy_user_id) if personal else "*"
     return f"{scope.organization_id}|{scope.role.value}|{user}|{_fingerprint(access.rules)}"
 
 

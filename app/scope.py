@@ -38,6 +38,14 @@ class Scope:
     user_id: uuid.UUID | None = None
     api_key_id: uuid.UUID | None = None
     token_family: str | None = None
+    # The user an API key acts for (its maker): the policies naming that user, and the
+    # OWNER condition, apply to the key as to them. Not `user_id`: a key is not a session.
+    acting_for: uuid.UUID | None = None
+
+    @property
+    def policy_user_id(self) -> uuid.UUID | None:
+        """Who the policies see: the user, or the user an API key acts for."""
+        return self.user_id if self.user_id is not None else self.acting_for
 
     @classmethod
     def system(

@@ -68,11 +68,13 @@ class AuditRefusals(FieldExtension):
             # A subscription's resolver gives an async generator, not an awaitable.
             return await result if inspect.isawaitable(result) else result
         except Forbidden as exc:
+            kind, target = exc.target or ("operation", None)
             await record_denial(
                 info.context.state.sessions,
                 scope=info.context.scope,
                 action=info.field_name,
-                target_type="operation",
+                target_type=kind,
+                target_id=target,
                 reason={"message": exc.message},
             )
             raise

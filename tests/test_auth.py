@@ -30,7 +30,8 @@ from tests.conftest import (
     start_server,
     stop_server,
 )
-from tests.test_entities import unique
+from tests.test_entities import GET, create, unique
+from tests.test_policies import CREATE_POLICY, activate, deny_tag, stewards
 
 ME = "{ me { role user { id email } organization { slug } apiKeyId } }"
 ENTITIES = "{ entities(first: 1) { edges { node { id } } } }"
@@ -248,6 +249,32 @@ async def test_an_api_key_answers_for_the_user_who_made_it(
     await client.data(SET_MEMBERSHIP, {"id": maker.user_id, "role": "EDITOR"})
     roles = [(await as_bearer(server, s, ME))["data"]["me"]["role"] for s in keys.values()]
     assert roles == ["EDITOR", "EDITOR"]
+
+
+async def test_policies_naming_a_user_apply_to_their_keys(
+    client: GraphQLClient, server: Server, member: MakeMember, db: AsyncEngine
+) -> None:
+    # given an admin's key, and an entity a policy hides from that admin by name
+    maker = await member("admin")
+    made = await maker.client.data(CREATE_KEY, {"name": "etl", "role": "EDITOR"})
+    secret = made["createApiKey"]["secret"]
+    tag = unique("not-for-them")
+    hidden = await create(client, name=unique("hidden"), tags=[tag])
+    author, approver = await stewards(member)
+    draft = deny_tag(tag, subjects={"userIds": [maker.user_id]})
+    policy = (await author.client.data(CREATE_POLICY, {"input": draft}))["createPolicy"]
+    await activate(author, approver, policy["policy"]["id"])
+    # then the key cannot read it either, as its maker cannot
+    assert (await maker.client.execute(GET, {"id": hidden["id"]}))["data"]["entity"] is None
+    by_key = await as_bearer(server, secret, GET, id=hidden["id"])
+    assert by_key["data"]["entity"] is None
+    assert code(by_key) == "NOT_FOUND"
+    # and once its maker is disabled, the key stops working
+    async with db.begin() as conn:
+        await conn.execute(
+            text("UPDATE users SET disabled_at = now() WHERE email = :e"), {"e": maker.email}
+        )
+    assert code(await as_bearer(server, secret, ME)) == "UNAUTHENTICATED"
 
 
 @pytest.mark.parametrize("payload", [{}, {"Authorization": "Bearer nope"}, {"token": "x.y.z"}])

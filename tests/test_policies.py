@@ -584,3 +584,68 @@ async def test_the_audit_log_is_read_through_the_policies(
     assert entry["after"]["name"] == person["name"]
     (full,) = await audit_of(approver, person["id"])
     assert full["after"]["properties"] == {"email": "x@example.com"}
+
+
+PRODUCERS = """
+query($ns: String!, $name: String!) { dataset(namespace: $ns, name: $name) { producers { id } } }
+"""
+DENIED_ON = """
+query($target: ID) {
+  auditLog(filter: {targetId: $target, outcome: "denied"}, first: 50) {
+    edges { node { action targetType after } }
+  }
+}
+"""
+
+
+async def test_the_audit_log_names_no_hidden_dataset_in_jobs_or_refusals(
+    member: MakeMember, client: GraphQLClient
+) -> None:
+    author, approver = await stewards(member)
+    reader = await member("steward")
+    editor = await member("editor")
+    tag = unique("classified")
+    ns = f"s3://{unique('audit-io')}"
+    # given a dataset hidden from one steward, read by a job
+    hidden = (
+        await client.data(
+            UPSERT_DATASET, {"input": {"namespace": ns, "name": "closed", "tags": [tag]}}
+        )
+    )["upsertDataset"]["dataset"]
+    run = {
+        "eventType": "COMPLETE",
+        "eventTime": "2026-11-01T06:00:00.000Z",
+        "run": {"runId": str(uuid.uuid4())},
+        "job": {"namespace": "airflow", "name": unique("reads-closed")},
+        "producer": "https://example.com/producer",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+        "inputs": [{"namespace": ns, "name": "closed"}],
+        "outputs": [{"namespace": ns, "name": "open"}],
+    }
+    response = await client.http.post("/api/v1/lineage", json=run)
+    assert response.status_code == 201, response.text
+    job = (await client.data(PRODUCERS, {"ns": ns, "name": "open"}))["dataset"]["producers"][0]
+    for draft in (
+        deny_tag(tag, subjects={"userIds": [reader.user_id]}),
+        deny_tag(tag, actions=["write"], subjects={"userIds": [editor.user_id]}),
+    ):
+        policy = (await author.client.data(CREATE_POLICY, {"input": draft}))["createPolicy"]
+        await activate(author, approver, policy["policy"]["id"])
+    # and an editor refused a write to it
+    refused = await editor.client.execute(
+        UPSERT_DATASET,
+        {"input": {"namespace": ns, "name": "closed", "tags": [tag], "description": "x"}},
+    )
+    assert code(refused) == "FORBIDDEN"
+    raw_hidden = _raw(hidden["id"])
+    # then the other stewards see the job's input and the refusal
+    (full,) = await audit_of(approver, job["id"])
+    assert raw_hidden in full["after"]["inputs"]
+    denied = (await approver.client.data(DENIED_ON, {"target": hidden["id"]}))["auditLog"]
+    assert [e["node"]["targetType"] for e in denied["edges"]] == ["dataset"]
+    # but the steward the dataset is hidden from sees the job without it, and no refusal
+    (shown,) = await audit_of(reader, job["id"])
+    assert shown["after"]["inputs"] == []
+    assert len(shown["after"]["outputs"]) == 1
+    denied = (await reader.client.data(DENIED_ON, {"target": hidden["id"]}))["auditLog"]
+    assert denied["edges"] == []

@@ -36,10 +36,16 @@ class AuditSubscriptions:
                 if outcome is not None and entry.outcome != outcome:
                     continue
                 await info.context.ensure_credential()
-                # judged by the policies in force now, as `auditLog` would show it
-                info.context.refresh_loaders()
-                shown = await audit.present_entry(
-                    info.context.state.sessions, await info.context.access(), entry
-                )
-                if shown is not None:
-                    yield AuditEntry(record=shown)
+                if entry.target_type in audit.NAMING:
+                    # Judged by the policies in force now, as `auditLog` would show it: the
+                    # organisation's stamp says whether the process's copy still holds.
+                    context = info.context
+                    context.refresh_loaders()
+                    context.policy_stamp = await context.state.policy_cache.stamp(organization_id)
+                    shown = await audit.present_entry(
+                        context.state.sessions, await context.access(), entry
+                    )
+                    if shown is None:
+                        continue
+                    entry = shown
+                yield AuditEntry(record=entry)
