@@ -46,6 +46,7 @@ from app.result_cache import (
     build_fingerprint,
     cache_key,
     is_cacheable,
+    is_mutation,
 )
 from app.settings import Settings
 from app.state import AppState
@@ -100,7 +101,9 @@ class GraphQLApp(GraphQL[Context, None]):
 
         async def run() -> ExecutionResult:
             slots = self._slots
-            if slots is None:
+            if slots is None or _is_mutation(request_data, context.state.settings.max_tokens):
+                # A mutation spends most of its time waiting for its graph projection
+                # (NEXUS_PROJECTION_WAIT_TIMEOUT): holding a turn meanwhile would stall reads.
                 return await execute()
             if slots.locked():
                 OPERATIONS_DELAYED.inc()
@@ -231,6 +234,11 @@ class GraphQLApp(GraphQL[Context, None]):
 
 
 CACHE_HEADER = "x-nexus-cache"
+
+
+def _is_mutation(request_data: GraphQLRequestData, max_tokens: int) -> bool:
+    query = request_data.query
+    return isinstance(query, str) and is_mutation(query, request_data.operation_name, max_tokens)
 
 
 def _served(sub_response: Any, outcome: str, result: ExecutionResult) -> ExecutionResult:
