@@ -32,7 +32,7 @@ from app.errors import NexusError, as_unavailable
 from app.live import LiveChannel
 from app.live_reads import LiveReads
 from app.logging import configure_logging
-from app.metrics import OPERATIONS_DELAYED, OPERATIONS_WAITING, metrics_endpoint
+from app.metrics import metrics_endpoint
 from app.openlineage_api import routes as openlineage_routes
 from app.outbox import projection_lag
 from app.policy_cache import PolicyCache
@@ -46,11 +46,11 @@ from app.result_cache import (
     build_fingerprint,
     cache_key,
     is_cacheable,
-    is_mutation,
 )
 from app.settings import Settings
 from app.state import AppState
 from app.tokens import Revocations, TokenIssuer
+from app.turns import Turns
 from graph.driver import create_graph
 from graph.projector import Projector
 from resolvers.context import Context
@@ -70,12 +70,7 @@ class GraphQLApp(GraphQL[Context, None]):
             keep_alive_interval=settings.ws_keepalive_interval,
         )
         self.build = build_fingerprint(str(self.schema), settings)
-        # Admission control: a process's CPU runs one operation at a time anyway. Beyond a
-        # few at once (enough to overlap their database round trips), more only lengthen the
-        # event loop's queue, and every cache hit, readiness probe and WebSocket event of the
-        # process waits behind all of them. Operations past the limit wait here instead.
-        limit = settings.max_concurrent_operations
-        self._slots = asyncio.Semaphore(limit) if limit > 0 else None
+        self._turns = Turns(settings.max_concurrent_operations)
 
     def encode_json(self, data: object) -> str:
         # orjson: several times faster than the stdlib for every response and every event.
@@ -100,22 +95,7 @@ class GraphQLApp(GraphQL[Context, None]):
         caller would get (`app.result_cache`); run everything else as usual."""
 
         async def run() -> ExecutionResult:
-            slots = self._slots
-            if slots is None or _is_mutation(request_data, context.state.settings.max_tokens):
-                # A mutation spends most of its time waiting for its graph projection
-                # (NEXUS_PROJECTION_WAIT_TIMEOUT): holding a turn meanwhile would stall reads.
-                return await execute()
-            if slots.locked():
-                OPERATIONS_DELAYED.inc()
-            OPERATIONS_WAITING.inc()
-            try:
-                await slots.acquire()
-            finally:
-                OPERATIONS_WAITING.dec()
-            try:
-                return await execute()
-            finally:
-                slots.release()
+            return await self._turns.run(execute)
 
         async def execute() -> ExecutionResult:
             return await super(GraphQLApp, self).execute_single(
@@ -234,11 +214,6 @@ class GraphQLApp(GraphQL[Context, None]):
 
 
 CACHE_HEADER = "x-nexus-cache"
-
-
-def _is_mutation(request_data: GraphQLRequestData, max_tokens: int) -> bool:
-    query = request_data.query
-    return isinstance(query, str) and is_mutation(query, request_data.operation_name, max_tokens)
 
 
 def _served(sub_response: Any, outcome: str, result: ExecutionResult) -> ExecutionResult:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -17,15 +17,6 @@ LIVE_SUBSCRIBERS = Gauge("nexus_live_subscribers", "Live change subscriptions in
 ASYNCIO_TASKS = Gauge("nexus_asyncio_tasks", "asyncio tasks alive in this process")
 PROJECTION_WATERMARK = Gauge(
     "nexus_projection_watermark", "Highest outbox sequence number this process projected"
-)
-
-OPERATIONS_WAITING = Gauge(
-    "nexus_graphql_operations_waiting",
-    "GraphQL operations waiting for a turn (NEXUS_MAX_CONCURRENT_OPERATIONS)",
-)
-OPERATIONS_DELAYED = Counter(
-    "nexus_graphql_operations_delayed",
-    "GraphQL operations that found every turn taken on arrival and waited",
 )
 
 

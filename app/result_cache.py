@@ -135,20 +135,6 @@ def is_cacheable(query: str, operation_name: str | None, max_tokens: int) -> boo
     )
 
 
-@lru_cache(maxsize=256)
-def is_mutation(query: str, operation_name: str | None, max_tokens: int) -> bool:
-    """Whether the document's operation is a mutation (False when it does not parse within
-    the limits: running it reports why)."""
-    if len(query) > MAX_QUERY_LENGTH:
-        return False
-    try:
-        document = parse(query, max_tokens=max_tokens)
-    except GraphQLError:
-        return False
-    operation = _operation(document, operation_name)
-    return operation is not None and operation.operation == OperationType.MUTATION
-
-
 def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if name is None:

@@ -81,9 +81,10 @@ class Settings(BaseSettings):
     max_concurrent_operations: int = Field(
         default=8,
         ge=0,
-        description="GraphQL queries over HTTP that one process runs at a time; more wait "
-        "their turn, so answers from the result cache are not queued behind them. Mutations "
-        "(which mostly wait for their graph projection) are not limited. 0: no limit.",
+        description="GraphQL operations over HTTP that one process runs at a time; more "
+        "wait their turn (app.turns), so answers from the result cache are not queued behind "
+        "them. A mutation gives its turn up while it waits for its graph projection. "
+        "0: no limit.",
     )
 
     projector_batch_size: int = Field(default=500, ge=1, le=10_000)

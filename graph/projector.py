@@ -23,6 +23,7 @@ from app import outbox
 from app.live import LiveChannel
 from app.outbox import PendingEvent
 from app.settings import Settings
+from app.turns import turn_given_up
 from graph import datasets as graph_datasets
 from graph import entities as graph_entities
 from graph import policies as graph_policies
@@ -150,6 +151,11 @@ class Projector:
         """
         if seq <= 0 or seq <= self._watermark:
             return True
+        # Only waiting: the caller's turn (app.turns) goes to the next operation meanwhile.
+        async with turn_given_up():
+            return await self._wait_projected(seq, within)
+
+    async def _wait_projected(self, seq: int, within: float) -> bool:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         while True:
