@@ -91,7 +91,7 @@ async def request_approval(
             organization_id=scope.organization_id,
             policy_id=policy.id,
             policy_version=policy.version,
-            requested_by=scope.user_id,
+            requested_by=scope.policy_user_id,
             status="PENDING",
             comment=validation.description(comment, field="comment"),
         )

@@ -250,7 +250,7 @@ async def create_entity(
         confidence=validation.confidence(confidence, field="confidence"),
         tags=validation.tags(list(tags), field="tags"),
         version=1,
-        owner_id=scope.user_id,
+        owner_id=scope.policy_user_id,
     )
     check_entity_write(access, entity)
     async with sessions() as session, session.begin():

@@ -298,7 +298,7 @@ async def create_policy(
         organization_id=scope.organization_id,
         state="DRAFT",
         version=1,
-        author_id=scope.user_id,
+        author_id=scope.policy_user_id,
         **columns,
     )
     async with sessions() as session, session.begin():

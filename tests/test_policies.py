@@ -13,7 +13,15 @@ import neo4j
 import websockets
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.conftest import GraphQLClient, MakeMember, Member, Server, cypher, row_counts
+from tests.conftest import (
+    GraphQLClient,
+    MakeMember,
+    Member,
+    Server,
+    authorized,
+    cypher,
+    row_counts,
+)
 from tests.test_entities import CREATE, DELETE, GET, LIST, NODE, RESTORE, UPDATE, create, unique
 from tests.test_relationships import relate
 from tests.test_search import DESCRIBE
@@ -649,3 +657,27 @@ async def test_the_audit_log_names_no_hidden_dataset_in_jobs_or_refusals(
     assert len(shown["after"]["outputs"]) == 1
     denied = (await reader.client.data(DENIED_ON, {"target": hidden["id"]}))["auditLog"]
     assert denied["edges"] == []
+
+
+async def test_a_policy_written_with_a_key_is_not_approved_by_its_maker(
+    member: MakeMember, server: Server
+) -> None:
+    # given a policy drafted and put up for approval with an admin's key
+    admin = await member("admin")
+    made = await admin.client.data(
+        'mutation { createApiKey(name: "governance", role: ADMIN) { secret } }'
+    )
+    async with authorized(server, made["createApiKey"]["secret"]) as http:
+        by_key = GraphQLClient(http)
+        policy = (await by_key.data(CREATE_POLICY, {"input": deny_tag(unique("t"))}))[
+            "createPolicy"
+        ]["policy"]
+        approval = (await by_key.data(REQUEST, {"id": policy["id"]}))["requestApproval"]
+    # when the admin who made the key tries to approve it
+    own = await admin.client.execute(DECIDE, {"id": approval["id"], "approve": True})
+    # then it is refused: the key wrote it for them
+    assert code(own) == "FORBIDDEN"
+    # and another steward may
+    other = await member("steward")
+    decided = await other.client.data(DECIDE, {"id": approval["id"], "approve": True})
+    assert decided["decideApproval"]["status"] == "APPROVED"
