@@ -268,6 +268,12 @@ async def apply_run_event(
         raise BadUserInput(
             "run.runId is already in use; each run needs its own UUID.", field="run.runId"
         )
+    elif run.job_id != job.id:
+        # A run belongs to one job: merging it into another would change that job's run
+        # under a write check made on this one.
+        raise BadUserInput(
+            "run.runId is a run of another job; each run needs its own UUID.", field="run.runId"
+        )
     else:
         if _precedence(state, event_time) > _precedence(run.state, run.state_time):
             run.state, run.state_time = state, event_time

@@ -15,9 +15,10 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from app import entities as entity_records
+from app import jobs as job_records
 from app.changes import Change
 from app.db import SessionFactory
-from app.models import Entity, Relationship
+from app.models import Entity, Job, Relationship
 from app.policy_cache import PolicyCache, failed
 
 EVENTS_KEPT = 256
@@ -25,13 +26,14 @@ EVENTS_KEPT = 256
 
 @dataclass(frozen=True, slots=True)
 class EventRecords:
-    """The entities and relationship an event is about, as stored (not yet access-checked),
+    """The entities, relationship and job an event is about, as stored (not yet access-checked),
     and the policy stamp of its organisation when the process received it (None: Redis could
     not be read, so each subscriber loads the rules itself)."""
 
     policy_stamp: str | None = None
     entities: dict[uuid.UUID, Entity | None] = field(default_factory=dict)
     relationships: dict[uuid.UUID, Relationship | None] = field(default_factory=dict)
+    jobs: dict[uuid.UUID, Job | None] = field(default_factory=dict)
 
 
 class LiveReads:
@@ -59,9 +61,15 @@ class LiveReads:
             entity_ids.update(change.endpoints)
         elif change.is_description:
             entity_ids.update(change.endpoints)
+        # A job's change, and a run's (shown with its job)
+        job_ids: list[uuid.UUID] = []
+        if change.aggregate_type == "job":
+            job_ids.append(change.aggregate_id)
+        elif change.aggregate_type == "run":
+            job_ids.extend(change.endpoints)
         org = change.organization_id
         stamp = await self._policy_cache.stamp(org)
-        if not entity_ids and not relationship_ids:
+        if not entity_ids and not relationship_ids and not job_ids:
             return EventRecords(policy_stamp=stamp)
         async with self._sessions() as session:
             ordered = sorted(entity_ids)
@@ -69,8 +77,14 @@ class LiveReads:
             rels = await entity_records.relationships_by_ids(
                 session, organization_id=org, ids=relationship_ids
             )
+            jobs = (
+                await job_records.jobs_by_ids(session, organization_id=org, ids=job_ids)
+                if job_ids
+                else []
+            )
         return EventRecords(
             policy_stamp=stamp,
             entities=dict(zip(ordered, found, strict=True)),
             relationships=dict(zip(relationship_ids, rels, strict=True)),
+            jobs=dict(zip(job_ids, jobs, strict=True)),
         )

@@ -153,6 +153,22 @@ async def test_invalid_events_answer_400_with_the_path_and_write_nothing(
     assert await counts(db) == before
 
 
+async def test_a_run_stays_with_its_job(client: GraphQLClient, db: AsyncEngine) -> None:
+    # given a run of one job
+    first = run_event(unique("postgres://runs"))
+    response = await client.http.post("/api/v1/lineage", json=first)
+    assert response.status_code == 201, response.text
+    # when another job's event names the same runId
+    other = run_event(unique("postgres://runs"), run_id=first["run"]["runId"])
+    before = await counts(db)
+    response = await client.http.post("/api/v1/lineage", json=other)
+    # then it is refused, saying which field, and nothing is written
+    assert response.status_code == 400, response.text
+    assert response.json()["path"] == "run.runId"
+    assert "another job" in response.json()["error"]
+    assert await counts(db) == before
+
+
 async def test_batch_answers_per_event_and_keeps_the_valid_ones(
     client: GraphQLClient, db: AsyncEngine
 ) -> None:

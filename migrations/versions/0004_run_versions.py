@@ -20,6 +20,18 @@ def upgrade() -> None:
     op.add_column(
         "runs", sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False)
     )
+    # Runs recorded before: as many as the run events kept for them (duplicates are never
+    # kept twice).
+    op.execute(
+        """
+        UPDATE runs SET version = GREATEST(1, (
+            SELECT count(*) FROM openlineage_events e
+            WHERE e.organization_id = runs.organization_id
+              AND e.run_id = runs.id
+              AND e.event_type IS NOT NULL
+        ))
+        """
+    )
 
 
 def downgrade() -> None:

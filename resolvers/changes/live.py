@@ -46,6 +46,10 @@ async def _prime(context: Context, change: Change) -> None:
         context.entities.entity_by_id.prime_many(dict(zip(ids, shown, strict=True)))
     if reads.relationships:
         context.entities.relationship_by_id.prime_many(reads.relationships)
+    if reads.jobs:
+        keys = list(reads.jobs)
+        jobs = access.present_jobs([reads.jobs[key] for key in keys])
+        context.datasets.job_by_id.prime_many(dict(zip(keys, jobs, strict=True)))
 
 
 async def _changes(context: Context, subscription: LiveSubscription) -> AsyncIterator[Change]:
