@@ -14,11 +14,14 @@ import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app import datasets as dataset_records
 from app import entities as entity_records
 from app import jobs as job_records
 from app.changes import Change
 from app.db import SessionFactory
-from app.models import Entity, Job, Relationship
+from app.models import Dataset, Entity, Job, Relationship
 from app.policy_cache import PolicyCache, failed
 
 EVENTS_KEPT = 256
@@ -26,19 +29,23 @@ EVENTS_KEPT = 256
 
 @dataclass(frozen=True, slots=True)
 class EventRecords:
-    """The entities, relationship and job an event is about, as stored (not yet access-checked),
-    and the policy stamp of its organisation when the process received it (None: Redis could
-    not be read, so each subscriber loads the rules itself)."""
+    """The entities, relationship, dataset and job an event is about, as stored (not yet
+    access-checked), and the policy stamp of its organisation when the process received it
+    (None: Redis could not be read, so each subscriber loads the rules itself)."""
 
     policy_stamp: str | None = None
     entities: dict[uuid.UUID, Entity | None] = field(default_factory=dict)
     relationships: dict[uuid.UUID, Relationship | None] = field(default_factory=dict)
     jobs: dict[uuid.UUID, Job | None] = field(default_factory=dict)
+    datasets: dict[uuid.UUID, Dataset | None] = field(default_factory=dict)
 
 
 class LiveReads:
-    def __init__(self, sessions: SessionFactory, policy_cache: PolicyCache) -> None:
+    def __init__(
+        self, sessions: SessionFactory, policy_cache: PolicyCache, engine: AsyncEngine
+    ) -> None:
         self._sessions = sessions
+        self._engine = engine
         self._policy_cache = policy_cache
         self._events: OrderedDict[int, asyncio.Future[EventRecords]] = OrderedDict()
 
@@ -67,10 +74,22 @@ class LiveReads:
             job_ids.append(change.aggregate_id)
         elif change.aggregate_type == "run":
             job_ids.extend(change.endpoints)
+        # A dataset's change, and a description's (its endpoints: the entity and the dataset)
+        dataset_ids: list[uuid.UUID] = []
+        if change.is_description:
+            dataset_ids.extend(change.endpoints)
+        elif change.aggregate_type == "dataset":
+            dataset_ids.append(change.aggregate_id)
         org = change.organization_id
         stamp = await self._policy_cache.stamp(org)
+        datasets: dict[uuid.UUID, Dataset | None] = {}
+        if dataset_ids:
+            found_datasets = await dataset_records.dataset_records(
+                self._engine, organization_id=org, ids=dataset_ids
+            )
+            datasets = dict(zip(dataset_ids, found_datasets, strict=True))
         if not entity_ids and not relationship_ids and not job_ids:
-            return EventRecords(policy_stamp=stamp)
+            return EventRecords(policy_stamp=stamp, datasets=datasets)
         async with self._sessions() as session:
             ordered = sorted(entity_ids)
             found = await entity_records.entities_by_ids(session, organization_id=org, ids=ordered)
@@ -87,4 +106,5 @@ class LiveReads:
             entities=dict(zip(ordered, found, strict=True)),
             relationships=dict(zip(relationship_ids, rels, strict=True)),
             jobs=dict(zip(job_ids, jobs, strict=True)),
+            datasets=datasets,
         )

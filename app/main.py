@@ -240,7 +240,7 @@ async def open_state(settings: Settings) -> AppState:
     )
     policy_cache = PolicyCache(reads, redis, max_age=settings.policy_cache_max_age)
     live.add_observer(policy_cache.observe)
-    live_reads = LiveReads(reads, policy_cache)
+    live_reads = LiveReads(reads, policy_cache, engine)
     await live.start()
     await live.wait_ready(within=settings.database_connect_timeout)
     projector = Projector(engine=engine, graph=graph, publisher=live, settings=settings)

@@ -46,6 +46,10 @@ async def _prime(context: Context, change: Change) -> None:
         context.entities.entity_by_id.prime_many(dict(zip(ids, shown, strict=True)))
     if reads.relationships:
         context.entities.relationship_by_id.prime_many(reads.relationships)
+    if reads.datasets:
+        keys = list(reads.datasets)
+        datasets = access.present_datasets([reads.datasets[key] for key in keys])
+        context.datasets.dataset_by_id.prime_many(dict(zip(keys, datasets, strict=True)))
     if reads.jobs:
         keys = list(reads.jobs)
         jobs = access.present_jobs([reads.jobs[key] for key in keys])
