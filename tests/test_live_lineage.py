@@ -69,6 +69,17 @@ async def events_until_quiet(
             return received
 
 
+async def projected(client: GraphQLClient) -> None:
+    """Wait until the graph has every event: one sent before a subscription starts must not
+    be announced after it (a cold Neo4j may take longer than a write waits)."""
+    for _ in range(300):
+        response = await client.http.get("/readyz")
+        if response.json()["projection"]["pending"] == 0:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the projection did not catch up")
+
+
 async def test_lineage_changed_follows_changes_within_depth(
     client: GraphQLClient, server: Server, admin_token: str
 ) -> None:
@@ -78,6 +89,7 @@ async def test_lineage_changed_follows_changes_within_depth(
     await send(client, job_event(ns, "bc", ["b"], ["c"]))
     await send(client, job_event(ns, "xy", ["x"], ["y"]))
     a = await dataset_id(client, ns, "a")
+    await projected(client)
     async with live_client(server.url, admin_token) as live:
         await live.subscribe(LINEAGE_CHANGED, {"id": a, "depth": 2})
         await asyncio.sleep(0.5)
@@ -99,6 +111,7 @@ async def test_dataset_changed_by_id_or_namespace(
     await send(client, job_event(ns, "load", ["raw"], ["clean"]))
     clean = await dataset_id(client, ns, "clean")
     variables = {"id": clean} if by == "id" else {"namespace": ns}
+    await projected(client)
     async with live_client(server.url, admin_token) as live:
         await live.subscribe(DATASET_CHANGED, variables)
         await asyncio.sleep(0.5)
@@ -126,6 +139,7 @@ async def test_a_link_event_names_the_entity_and_the_dataset_it_links(
     await send(client, job_event(ns, "load", ["raw"], ["clean"]))
     clean = await dataset_id(client, ns, "clean")
     owner = await create(client, name=unique("owner"))
+    await projected(client)
     async with live_client(server.url, admin_token) as live:
         await live.subscribe(DATASET_CHANGED, {"id": clean})
         await asyncio.sleep(0.5)
@@ -160,6 +174,7 @@ async def test_runs_reach_the_change_feed_with_their_job(
     }
     created = (await author.client.data(CREATE_POLICY, {"input": hide}))["createPolicy"]
     await activate(author, approver, created["policy"]["id"])
+    await projected(client)
     async with (
         live_client(server.url, admin_token) as live,
         live_client(server.url, viewer.tokens["accessToken"]) as hidden,
