@@ -69,7 +69,7 @@ class Forbidden(NexusError):
     ) -> None:
         super().__init__(message, **details)
         # The object refused (kind, id), for the audit log: a refusal naming it is shown only
-        # to those who may read it (`app.audit`).
+        # to those who may read it (`app.audit_reads`).
         self.target = target
 
 

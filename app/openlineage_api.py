@@ -161,12 +161,13 @@ async def _ingest(
             state.sessions, scope=scope, event=event, raw=raw, access=access
         )
     except Forbidden as exc:
+        kind, target = exc.target or ("dataset", None)
         await record_denial(
             state.sessions,
             scope=scope,
             action="openlineage.ingest",
-            target_type=exc.target[0] if exc.target else "dataset",
-            target_id=exc.target[1] if exc.target else None,
+            target_type=kind,
+            target_id=target,
             reason={"message": exc.message},
         )
         raise

@@ -1,5 +1,5 @@
 """`auditLog`: the organisation's audit trail, newest first, for stewards and admins, as
-the policies let each of them read it (`app.audit`)."""
+the policies let each of them read it (`app.audit_reads`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import datetime
 
 import strawberry
 
-from app import audit
-from app.audit import AuditFilter
+from app import audit_reads
+from app.audit_reads import AuditFilter
 from app.errors import BadUserInput
 from app.scope import Role
 from resolvers.audit.types import AuditEntry, AuditEntryConnection, AuditEntryEdge
@@ -72,7 +72,7 @@ class AuditQueries:
         first: int | None = None,
         after: str | None = None,
     ) -> AuditEntryConnection:
-        rows, has_next = await audit.audit_entries(
+        rows, has_next = await audit_reads.audit_entries(
             info.context.state.sessions,
             organization_id=info.context.scope.organization_id,
             flt=(filter or AuditFilterInput()).to_filter(),

@@ -1,5 +1,5 @@
 """`auditEvents`: the audit log as it is written, for admins, through the policies as
-`auditLog` is (`app.audit`)."""
+`auditLog` is (`app.audit_reads`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from app import audit
+from app import audit_reads
 from app.scope import Role
 from resolvers.audit.types import AuditEntry
 from resolvers.context import Info
@@ -36,13 +36,13 @@ class AuditSubscriptions:
                 if outcome is not None and entry.outcome != outcome:
                     continue
                 await info.context.ensure_credential()
-                if entry.target_type in audit.NAMING:
+                if entry.target_type in audit_reads.NAMING:
                     # Judged by the policies in force now, as `auditLog` would show it: the
                     # organisation's stamp says whether the process's copy still holds.
                     context = info.context
                     context.refresh_loaders()
                     context.policy_stamp = await context.state.policy_cache.stamp(organization_id)
-                    shown = await audit.present_entry(
+                    shown = await audit_reads.present_entry(
                         context.state.sessions, await context.access(), entry
                     )
                     if shown is None:
