@@ -19,7 +19,7 @@ import random
 import statistics
 from typing import Any
 
-from app.settings import Settings
+from app.core.settings import Settings
 from bench.common import login
 from bench.generate import BENCH_PASSWORD, bench_email
 from bench.scale import LINEAGE, LOOKUP, PAGE, Maker, bodies, node_load, sample

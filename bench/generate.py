@@ -40,9 +40,9 @@ from typing import Any
 import asyncpg
 import orjson
 
-from app.db import create_engine, create_session_factory
-from app.identity import ensure_admin
-from app.settings import Settings
+from app.core.db import create_engine, create_session_factory
+from app.core.settings import Settings
+from app.identity.users import ensure_admin
 
 ORGS = (("bench-a", 0.9), ("bench-b", 0.1))
 BENCH_PASSWORD = "nexus-bench-password"  # noqa: S105 - the documented benchmark login

@@ -133,7 +133,7 @@ async def commit_times(seqs: list[int]) -> dict[int, float]:
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    from app.settings import Settings
+    from app.core.settings import Settings
 
     engine = create_async_engine(Settings().database_url.get_secret_value())
     async with engine.connect() as conn:

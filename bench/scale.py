@@ -29,7 +29,7 @@ import asyncpg
 import httpx
 import neo4j
 
-from app.settings import Settings
+from app.core.settings import Settings
 from bench.common import login
 from bench.generate import BENCH_PASSWORD, bench_email
 from bench.load import percentile, watch_memory

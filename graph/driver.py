@@ -15,9 +15,9 @@ from typing import Any, LiteralString, TypeVar
 import neo4j
 import neo4j.exceptions
 
-from app.errors import Unavailable, at_capacity, unavailable_backend
-from app.roundtrips import count_neo4j
-from app.settings import Settings
+from app.core.errors import Unavailable, at_capacity, unavailable_backend
+from app.core.roundtrips import count_neo4j
+from app.core.settings import Settings
 
 T = TypeVar("T")
 Statement = tuple[LiteralString, dict[str, Any]]

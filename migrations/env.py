@@ -1,4 +1,4 @@
-"""Alembic environment: runs revisions on the async engine built from `app.settings`."""
+"""Alembic environment: runs revisions on the async engine built from `app.core.settings`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.models import Base
-from app.settings import Settings
+from app.core.models import Base
+from app.core.settings import Settings
 
 target_metadata = Base.metadata
 

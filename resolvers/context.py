@@ -12,11 +12,11 @@ import strawberry
 from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 
-from app.access import AccessControl
-from app.authn import authenticate_credential
-from app.errors import NexusError, Unauthenticated, as_unavailable
-from app.scope import Scope
-from app.state import AppState
+from app.access.control import AccessControl
+from app.core.errors import NexusError, Unauthenticated, as_unavailable
+from app.core.scope import Scope
+from app.identity.authn import authenticate_credential
+from app.runtime.state import AppState
 from resolvers.datasets.loaders import DatasetLoaders
 from resolvers.entities.loaders import EntityLoaders
 from resolvers.lineage.loaders import LineageLoaders
@@ -42,7 +42,7 @@ class Context:
     _lineage: LineageLoaders | None = field(default=None, init=False)
     _access: AccessControl | None = field(default=None, init=False)
     _policies: PolicyLoaders | None = field(default=None, init=False)
-    # The organisation's policy stamp (`app.policy_cache`), read while authenticating a
+    # The organisation's policy stamp (`app.policies.cache`), read while authenticating a
     # request, or with each event a subscription receives; None: unknown, so the rules are
     # loaded for this operation alone.
     policy_stamp: str | None = None
@@ -163,7 +163,7 @@ class Context:
 
     async def access(self) -> AccessControl:
         """The caller's policy decisions: the organisation's active policies, shared by the
-        process's requests while its policy stamp holds (`app.policy_cache`), looked up
+        process's requests while its policy stamp holds (`app.policies.cache`), looked up
         once per request (`GraphQLApp.get_context` does so before the operation starts)."""
         if self._access is None:
             self._access = await self.state.policy_cache.access_control(

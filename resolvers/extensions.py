@@ -8,8 +8,8 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from app.errors import ErrorCode, NexusError, as_unavailable
-from app.roundtrips import RoundTrips, tracking_round_trips
+from app.core.errors import ErrorCode, NexusError, as_unavailable
+from app.core.roundtrips import RoundTrips, tracking_round_trips
 from resolvers.context import Context
 
 INTERNAL_MESSAGE = "Internal server error. It has been logged; retrying will not help."

@@ -8,7 +8,7 @@ import uuid
 
 import strawberry
 
-from app.errors import BadUserInput
+from app.core.errors import BadUserInput
 
 
 def to_global_id(type_name: str, raw_id: uuid.UUID | str) -> strawberry.ID:

@@ -6,8 +6,8 @@ import asyncio
 
 import strawberry
 
-from app.errors import BadUserInput
-from app.scope import Role
+from app.core.errors import BadUserInput
+from app.core.scope import Role
 from resolvers.context import Info
 from resolvers.datasets.types import Dataset, Job, Run
 from resolvers.entities.types import Entity, relationship_from_id

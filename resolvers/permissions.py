@@ -11,9 +11,9 @@ from strawberry.extensions.field_extension import AsyncExtensionResolver, FieldE
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
 
-from app.audit import record_denial
-from app.errors import Forbidden
-from app.scope import Role
+from app.core.errors import Forbidden
+from app.core.scope import Role
+from app.journal.audit import record_denial
 from resolvers.context import Info
 
 RoleType = strawberry.enum(Role, name="Role", description="Roles, each including the ones before.")

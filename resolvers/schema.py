@@ -20,8 +20,8 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from app.errors import NexusError, as_unavailable
-from app.settings import Settings
+from app.core.errors import NexusError, as_unavailable
+from app.core.settings import Settings
 from resolvers.audit.queries import AuditQueries
 from resolvers.audit.subscriptions import AuditSubscriptions
 from resolvers.changes.queries import ChangeQueries

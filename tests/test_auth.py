@@ -17,7 +17,7 @@ import websockets
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.settings import DEFAULT_JWT_SECRET
+from app.core.settings import DEFAULT_JWT_SECRET
 from tests.conftest import (
     ADMIN_EMAIL,
     LOGIN,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.changes import Change
+from app.changes.records import Change
 from resolvers.changes.types import ChangeAction, change_action, change_object_id
 
 ORG = uuid.uuid4()

@@ -118,7 +118,7 @@ async def test_seed_loads_demo_graph_once(
 
 
 async def test_seed_creates_the_documented_development_login(server: Server) -> None:
-    from app.seed import DEV_USER_EMAIL, DEV_USER_PASSWORD
+    from app.demo.seed import DEV_USER_EMAIL, DEV_USER_PASSWORD
 
     # given the demo data (seeding is idempotent)
     result = run_cli("seed")

@@ -212,7 +212,7 @@ async def test_logs_never_contain_tokens(client: GraphQLClient, server: Server) 
 def test_an_exhausted_connection_pool_is_reported_as_capacity_not_an_outage() -> None:
     import sqlalchemy.exc
 
-    from app.errors import as_unavailable
+    from app.core.errors import as_unavailable
 
     # when no pooled connection frees up in time (Postgres itself is fine)
     error = as_unavailable(sqlalchemy.exc.TimeoutError("QueuePool limit reached"))
@@ -227,8 +227,8 @@ def test_an_exhausted_connection_pool_is_reported_as_capacity_not_an_outage() ->
 
 
 async def test_a_full_graph_connection_pool_is_capacity_not_an_outage() -> None:
-    from app.errors import Unavailable
-    from app.settings import Settings
+    from app.core.errors import Unavailable
+    from app.core.settings import Settings
     from graph.driver import create_graph
 
     # given a process allowed one Neo4j connection, which another query holds

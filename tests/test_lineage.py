@@ -11,7 +11,7 @@ import neo4j
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.demo_lineage import BI, SOURCES, WAREHOUSE
+from app.demo.lineage import BI, SOURCES, WAREHOUSE
 from tests.conftest import GraphQLClient, cypher, run_cli
 from tests.lineage_events import JOBS, Warehouse, emit, new_warehouse
 from tests.test_entities import create, unique

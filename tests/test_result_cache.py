@@ -1,4 +1,4 @@
-"""The shared result cache (app.result_cache), through the real endpoint: what it answers,
+"""The shared result cache (app.server.result_cache), through the real endpoint: what it answers,
 what it must never answer, and what retires an answer."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """`auditLog`: the organisation's audit trail, newest first, for stewards and admins, as
-the policies let each of them read it (`app.audit_reads`)."""
+the policies let each of them read it (`app.audit.reads`)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from datetime import datetime
 
 import strawberry
 
-from app import audit_reads
-from app.audit_reads import AuditFilter
-from app.errors import BadUserInput
-from app.scope import Role
+from app.audit import reads as audit_reads
+from app.audit.reads import AuditFilter
+from app.core.errors import BadUserInput
+from app.core.scope import Role
 from resolvers.audit.types import AuditEntry, AuditEntryConnection, AuditEntryEdge
 from resolvers.context import Info
 from resolvers.entities.types import page_size

@@ -1,5 +1,5 @@
 """`auditEvents`: the audit log as it is written, for admins, through the policies as
-`auditLog` is (`app.audit_reads`)."""
+`auditLog` is (`app.audit.reads`)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from app import audit_reads
-from app.scope import Role
+from app.audit import reads as audit_reads
+from app.core.scope import Role
 from resolvers.audit.types import AuditEntry
 from resolvers.context import Info
 from resolvers.permissions import requires

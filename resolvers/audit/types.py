@@ -8,7 +8,7 @@ from typing import cast
 import strawberry
 from strawberry.scalars import JSON
 
-from app import models
+from app.core import models
 from resolvers.node import PageInfo
 
 

@@ -7,8 +7,8 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from app.changes import Change
-from app.live import LiveSubscription, SlowConsumer
+from app.changes.records import Change
+from app.live.channel import LiveSubscription, SlowConsumer
 from resolvers.changes.visibility import visible_changes
 from resolvers.context import Context, Info
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
-from app import changes as change_records
-from app.errors import BadUserInput
-from app.scope import Role
+from app.changes import records as change_records
+from app.core.errors import BadUserInput
+from app.core.scope import Role
 from resolvers.changes.types import ChangeEvent
 from resolvers.changes.visibility import visible_changes
 from resolvers.context import Info

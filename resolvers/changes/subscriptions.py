@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from app.scope import Role
+from app.core.scope import Role
 from resolvers.changes.live import live_changes
 from resolvers.changes.types import ChangeEvent
 from resolvers.context import Info

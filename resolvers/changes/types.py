@@ -7,7 +7,7 @@ from datetime import datetime
 
 import strawberry
 
-from app.changes import Change
+from app.changes.records import Change
 from resolvers.node import to_global_id
 
 _TYPE_NAMES = {"entity": "Entity", "relationship": "Relationship", "dataset": "Dataset"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from app.changes import Change
-from app.scope import Role
+from app.changes.records import Change
+from app.core.scope import Role
 from resolvers.context import Context
 
 

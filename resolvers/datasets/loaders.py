@@ -7,13 +7,13 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from strawberry.dataloader import DataLoader
 
-from app import datasets as dataset_records
-from app import descriptions as description_records
-from app import jobs as job_records
-from app.access import AccessControl
-from app.models import Dataset, DatasetVersion, Entity, Job, Run
-from app.scope import Scope
-from app.state import AppState
+from app.access.control import AccessControl
+from app.core.models import Dataset, DatasetVersion, Entity, Job, Run
+from app.core.scope import Scope
+from app.datasets import descriptions as description_records
+from app.datasets import jobs as job_records
+from app.datasets import records as dataset_records
+from app.runtime.state import AppState
 
 RUNS_PER_JOB = 20
 

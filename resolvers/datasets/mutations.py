@@ -1,14 +1,14 @@
-"""Dataset mutations. Each is one use case in `app.datasets` (one transaction), then a bounded
-wait for its graph projection so the caller can read its own write."""
+"""Dataset mutations. Each is one use case in `app.datasets.records` (one transaction), then a
+bounded wait for its graph projection so the caller can read its own write."""
 
 from __future__ import annotations
 
 import strawberry
 
-from app import datasets as records
-from app import descriptions, models
-from app.entities import WriteResult
-from app.scope import Role
+from app.core import models
+from app.core.scope import Role
+from app.datasets import descriptions, records
+from app.entities.records import WriteResult
 from resolvers.context import Info
 from resolvers.datasets.types import Dataset
 from resolvers.node import expect_global_id

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
-from app import datasets as records
-from app import jobs as job_records
-from app.access import DATASET_COLUMNS
-from app.errors import BadUserInput, NotFound
-from app.pagination import Cursor
-from app.scope import Role
+from app.access.control import DATASET_COLUMNS
+from app.core.errors import BadUserInput, NotFound
+from app.core.pagination import Cursor
+from app.core.scope import Role
+from app.datasets import jobs as job_records
+from app.datasets import records
 from resolvers.context import Info
 from resolvers.datasets.types import Dataset, Job
 from resolvers.entities.types import page_size

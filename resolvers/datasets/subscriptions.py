@@ -8,9 +8,9 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from app.changes import Change
-from app.errors import BadUserInput
-from app.scope import Role
+from app.changes.records import Change
+from app.core.errors import BadUserInput
+from app.core.scope import Role
 from graph.lineage import MAX_DEPTH, LineageKey, traversals
 from resolvers.changes.live import live_changes, live_stream
 from resolvers.changes.types import ChangeAction, change_action, change_object_id
@@ -54,7 +54,7 @@ class DatasetChange:
     @strawberry.field(description="The global IDs of the datasets (and entity) a link touches.")
     def linked_ids(self) -> list[strawberry.ID]:
         if self.change.is_description:
-            # A link's endpoints are its entity, then its dataset (`app.changes`).
+            # A link's endpoints are its entity, then its dataset (`app.changes.records`).
             kinds = ("Entity", "Dataset")
             return [to_global_id(k, e) for k, e in zip(kinds, self.change.endpoints, strict=True)]
         return [to_global_id("Dataset", e) for e in self.change.endpoints]

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from app import models
-from app.access import dataset_resource
-from app.datasets import field_id
-from app.errors import NotFound
+from app.access.control import dataset_resource
+from app.core import models
+from app.core.errors import NotFound
+from app.datasets.records import field_id
 from resolvers.context import Info
 from resolvers.node import Node, to_global_id
 

@@ -7,11 +7,11 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from strawberry.dataloader import DataLoader
 
-from app import entities as records
-from app.access import AccessControl
-from app.models import Entity, Relationship
-from app.scope import Scope
-from app.state import AppState
+from app.access.control import AccessControl
+from app.core.models import Entity, Relationship
+from app.core.scope import Scope
+from app.entities import records
+from app.runtime.state import AppState
 from graph import entities as graph_entities
 from graph.entities import (
     Neighborhood,

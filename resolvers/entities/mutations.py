@@ -1,5 +1,5 @@
-"""Entity mutations. Each is one use case in `app.entities` (one transaction), then a bounded
-wait for its graph projection so the caller can read its own write."""
+"""Entity mutations. Each is one use case in `app.entities.records` (one transaction), then a
+bounded wait for its graph projection so the caller can read its own write."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import uuid
 import strawberry
 from strawberry.scalars import JSON
 
-from app import entities as records
-from app import models
-from app.entities import EntityChanges, WriteResult
-from app.errors import BadUserInput
-from app.scope import Role
+from app.core import models
+from app.core.errors import BadUserInput
+from app.core.scope import Role
+from app.entities import records
+from app.entities.records import EntityChanges, WriteResult
 from resolvers.context import Info
 from resolvers.entities.types import Entity, Relationship
 from resolvers.node import expect_global_id, to_global_id

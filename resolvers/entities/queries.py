@@ -7,11 +7,11 @@ from dataclasses import replace
 
 import strawberry
 
-from app import entities as records
-from app.entities import EntityFilter, EntityOrder
-from app.errors import NotFound
-from app.pagination import Cursor
-from app.scope import Role
+from app.core.errors import NotFound
+from app.core.pagination import Cursor
+from app.core.scope import Role
+from app.entities import records
+from app.entities.records import EntityFilter, EntityOrder
 from resolvers.context import Info
 from resolvers.entities.types import Entity, EntityConnection, EntityEdge, page_size
 from resolvers.node import PageInfo, expect_global_id

@@ -6,9 +6,9 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from app.changes import Change
-from app.errors import BadUserInput
-from app.scope import Role
+from app.changes.records import Change
+from app.core.errors import BadUserInput
+from app.core.scope import Role
 from resolvers.changes.live import live_changes
 from resolvers.changes.types import ChangeAction, change_action, change_object_id
 from resolvers.context import Info

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from app import models
-from app.errors import BadUserInput
+from app.core import models
+from app.core.errors import BadUserInput
 from graph.entities import NeighborhoodKey, RelationshipEdge, RelationshipPageKey
 from resolvers.context import Info
 from resolvers.node import Node, PageInfo, expect_global_id, to_global_id

@@ -6,11 +6,11 @@ from typing import Annotated
 
 import strawberry
 
-from app import identity
-from app import sessions as auth_sessions
-from app.errors import Unauthenticated
-from app.scope import Role
-from app.sessions import RefreshTokenReused, Session
+from app.core.errors import Unauthenticated
+from app.core.scope import Role
+from app.identity import sessions as auth_sessions
+from app.identity import users as identity
+from app.identity.sessions import RefreshTokenReused, Session
 from resolvers.context import Info
 from resolvers.identity.types import ApiKey, AuthPayload, CreateApiKeyPayload, User
 from resolvers.node import expect_global_id

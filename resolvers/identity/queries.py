@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from app import identity
-from app.scope import Role
+from app.core.scope import Role
+from app.identity import users as identity
 from resolvers.context import Info
 from resolvers.identity.types import Me, Organization, User
 from resolvers.node import to_global_id

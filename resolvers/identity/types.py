@@ -6,8 +6,8 @@ from datetime import datetime
 
 import strawberry
 
-from app import models
-from app.scope import Role
+from app.core import models
+from app.core.scope import Role
 from resolvers.node import Node, to_global_id
 from resolvers.permissions import RoleType
 

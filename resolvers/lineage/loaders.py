@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from strawberry.dataloader import DataLoader
 
-from app.scope import Scope
-from app.state import AppState
+from app.core.scope import Scope
+from app.runtime.state import AppState
 from graph import lineage as graph_lineage
 from graph.lineage import LineageKey, Traversal
 

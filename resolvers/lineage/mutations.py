@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from app import manual_lineage
-from app.scope import Role
+from app.core.scope import Role
+from app.lineage import manual as manual_lineage
 from resolvers.context import Info
 from resolvers.datasets.types import Job
 from resolvers.node import expect_global_id

@@ -6,8 +6,8 @@ import uuid
 
 import strawberry
 
-from app.errors import BadUserInput, NotFound
-from app.scope import Role
+from app.core.errors import BadUserInput, NotFound
+from app.core.scope import Role
 from graph import lineage as graph_lineage
 from graph.lineage import MAX_DEPTH
 from resolvers.context import Info

@@ -16,8 +16,8 @@ import uuid
 
 import strawberry
 
-from app.errors import BadUserInput
-from app.manual_lineage import MANUAL_NAMESPACE
+from app.core.errors import BadUserInput
+from app.lineage.manual import MANUAL_NAMESPACE
 from graph.lineage import MAX_DEPTH, Degree, LineageDirection, LineageKey, LineageKind, Traversal
 from graph.lineage import LineageEdge as GraphEdge
 from resolvers.context import Info

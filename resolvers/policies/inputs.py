@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from app.policies import PolicyDraft
+from app.policies.records import PolicyDraft
 from resolvers.node import expect_global_id
 
 

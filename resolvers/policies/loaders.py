@@ -7,10 +7,11 @@ from collections.abc import Sequence
 
 from strawberry.dataloader import DataLoader
 
-from app import approvals, policies
-from app.models import Approval, Policy
-from app.scope import Role, Scope
-from app.state import AppState
+from app.core.models import Approval, Policy
+from app.core.scope import Role, Scope
+from app.policies import approvals
+from app.policies import records as policies
+from app.runtime.state import AppState
 from graph import policies as graph_policies
 from graph.policies import Governed
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
-from app import approvals, models
-from app import policies as records
-from app.scope import Role
+from app.core import models
+from app.core.scope import Role
+from app.policies import approvals, records
 from resolvers.context import Info
 from resolvers.identity.types import Organization
 from resolvers.node import expect_global_id

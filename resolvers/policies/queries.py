@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import strawberry
 
-from app import access_reports, policies
-from app.errors import BadUserInput
-from app.policies import draft_rule
-from app.scope import Role
+from app.core.errors import BadUserInput
+from app.core.scope import Role
+from app.policies import records as policies
+from app.policies import reports as access_reports
+from app.policies.records import draft_rule
 from resolvers.context import Info
 from resolvers.node import expect_global_id, from_global_id, to_global_id
 from resolvers.permissions import requires

@@ -6,8 +6,8 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from app.changes import Change
-from app.scope import Role
+from app.changes.records import Change
+from app.core.scope import Role
 from resolvers.changes.live import live_changes
 from resolvers.changes.types import ChangeAction, change_action, change_object_id
 from resolvers.context import Info

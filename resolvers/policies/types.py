@@ -8,9 +8,9 @@ from datetime import datetime
 
 import strawberry
 
-from app import models
-from app.access import Decision, Match
-from app.scope import Role
+from app.access.control import Decision, Match
+from app.core import models
+from app.core.scope import Role
 from resolvers.context import Info
 from resolvers.entities.types import Entity
 from resolvers.node import Node, to_global_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from app.search import SearchHit
+from app.search.records import SearchHit
 from resolvers.context import Info
 from resolvers.datasets.types import Dataset, Job
 from resolvers.entities.types import Entity

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 
 import strawberry
 
-from app import search as records
-from app.access import DATASET_COLUMNS, ENTITY_COLUMNS, JOB_COLUMNS
-from app.errors import BadUserInput
-from app.scope import Role
+from app.access.control import DATASET_COLUMNS, ENTITY_COLUMNS, JOB_COLUMNS
+from app.core.errors import BadUserInput
+from app.core.scope import Role
+from app.search import records
 from resolvers.context import Info
 from resolvers.entities.types import page_size
 from resolvers.node import PageInfo

@@ -1,0 +1,1 @@
+"""Reading the audit log, and its live feed."""

@@ -1,0 +1,1 @@
+"""The change feed: outbox events as the changes clients catch up with."""

@@ -1,0 +1,1 @@
+"""The base every domain stands on: settings, databases, errors, pagination, validation."""

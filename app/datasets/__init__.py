@@ -1,0 +1,1 @@
+"""Datasets, their jobs and runs, and the entities that describe them."""

@@ -1,0 +1,1 @@
+"""Demo data: the Corvid Agritech knowledge graph and its lineage."""

@@ -1,0 +1,1 @@
+"""Entities and their relationships: records and write use cases."""

@@ -1,0 +1,1 @@
+"""Users, memberships, sessions, tokens, API keys and login rate limits."""

@@ -1,0 +1,1 @@
+"""What every write leaves behind: its outbox events and its audit row."""

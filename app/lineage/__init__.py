@@ -1,0 +1,1 @@
+"""Lineage: OpenLineage parsing and ingest, manual lineage, traversals."""

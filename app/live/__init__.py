@@ -1,0 +1,1 @@
+"""Live updates: change events fanned out through Redis to every replica."""

@@ -1,0 +1,1 @@
+"""Governance policies: their records, approvals, reports and the process's cache."""

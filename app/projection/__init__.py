@@ -1,0 +1,1 @@
+"""Outbox to Neo4j: the projector, rebuild and verify."""

@@ -1,0 +1,1 @@
+"""The process's long-lived resources, as one typed object."""
