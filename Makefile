@@ -27,7 +27,7 @@ TEST_TARGETS := test test-services test-services-stop
 $(foreach var,$(TEST_ENV),$(eval $(TEST_TARGETS): export $(var)))
 
 .PHONY: help venv install services services-stop services-status migrate seed run \
-	test test-services test-services-stop bench lint fmt typecheck schema clean-data
+	test test-services test-services-stop bench lint fmt typecheck layers schema clean-data
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -73,10 +73,11 @@ test-services: ## Start the separate test services (.nexus/test; ports 55432, 56
 test-services-stop: ## Stop the test services
 	scripts/services.sh stop
 
-test: install test-services ## Lint, format check, type check and the test suite (on test services)
+test: install test-services ## Lint, format check, type check, layer contracts and the test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 lint: install ## ruff check
@@ -88,6 +89,9 @@ fmt: install ## Format and auto-fix with ruff
 
 typecheck: install ## mypy (strict)
 	$(BIN)/mypy
+
+layers: install ## The layer contracts: imports point down only (pyproject.toml [tool.importlinter])
+	$(BIN)/lint-imports
 
 schema: install ## Write the GraphQL schema to schema.graphql
 	$(BIN)/nexus print-schema > schema.graphql.tmp && mv schema.graphql.tmp schema.graphql

@@ -284,13 +284,6 @@ RETURN r.id AS id, s.id AS source, t.id AS target, r.type AS type
 
 # Relationships go first, in batches of their own: DETACH DELETE on a hub with a million
 # edges would put all of them in one transaction and hit Neo4j's transaction memory limit.
-DELETE_SOME_RELATIONSHIPS: LiteralString = """
-MATCH ()-[r]->() WITH r LIMIT $batch DELETE r RETURN count(*) AS deleted
-"""
-
-DELETE_SOME_NODES: LiteralString = """
-MATCH (n) WITH n LIMIT $batch DELETE n RETURN count(*) AS deleted
-"""
 
 
 async def entity_versions(graph: Graph) -> dict[str, int]:
@@ -301,20 +294,3 @@ async def relationship_endpoints(graph: Graph) -> dict[str, tuple[str, str, str]
     return {
         r["id"]: (r["source"], r["target"], r["type"]) for r in await graph.read(ALL_RELATIONSHIPS)
     }
-
-
-async def delete_everything(graph: Graph, *, batch: int = 10_000) -> tuple[int, int]:
-    """Empty the graph in bounded transactions; answers (nodes, relationships) deleted."""
-    relationships = await _delete_in_batches(graph, DELETE_SOME_RELATIONSHIPS, batch)
-    nodes = await _delete_in_batches(graph, DELETE_SOME_NODES, batch)
-    return nodes, relationships
-
-
-async def _delete_in_batches(graph: Graph, statement: LiteralString, batch: int) -> int:
-    total = 0
-    while True:
-        records = await graph.write(statement, batch=batch)
-        deleted = int(records[0]["deleted"])
-        total += deleted
-        if deleted < batch:
-            return total

@@ -6,23 +6,19 @@ import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import strawberry
 from starlette.websockets import WebSocket
-from strawberry.dataloader import DataLoader
 
 from app.access.control import AccessControl
 from app.core.errors import NexusError, Unauthenticated, as_unavailable
 from app.core.scope import Scope
-from app.identity.authn import authenticate_credential
 from app.runtime.state import AppState
-from resolvers.datasets.loaders import DatasetLoaders
-from resolvers.entities.loaders import EntityLoaders
-from resolvers.lineage.loaders import LineageLoaders
-from resolvers.policies.loaders import PolicyLoaders
+from resolvers.loaders import LoaderBundle
 
 log = logging.getLogger(__name__)
+B = TypeVar("B", bound=LoaderBundle)
 
 # graphql-transport-ws's "Unauthorized": the credential expired or was revoked meanwhile.
 CREDENTIAL_CLOSE_CODE = 4401
@@ -37,11 +33,9 @@ class Context:
     # Why `principal` is None: a bad token is reported instead of a generic "log in".
     auth_error: NexusError | None = None
     connection_params: Any = None
-    _entities: EntityLoaders | None = field(default=None, init=False)
-    _datasets: DatasetLoaders | None = field(default=None, init=False)
-    _lineage: LineageLoaders | None = field(default=None, init=False)
+    # Each domain's loader bundle, built on first use in this operation (`loaders`).
+    _bundles: dict[type[LoaderBundle], LoaderBundle] = field(default_factory=dict, init=False)
     _access: AccessControl | None = field(default=None, init=False)
-    _policies: PolicyLoaders | None = field(default=None, init=False)
     # The organisation's policy stamp (`app.policies.cache`), read while authenticating a
     # request, or with each event a subscription receives; None: unknown, so the rules are
     # loaded for this operation alone.
@@ -60,10 +54,7 @@ class Context:
         # outlive the read it serves.
         self.principal = principal
         self._access = None
-        self._policies = None
-        self._entities = None
-        self._datasets = None
-        self._lineage = None
+        self._bundles = {}
 
     def hold_credential(self, token: str, expires_at: float | None) -> None:
         self.credential, self.credential_expires_at = token, expires_at
@@ -85,7 +76,7 @@ class Context:
         if time.monotonic() - self._credential_checked_at < interval:
             return
         try:
-            fresh = await authenticate_credential(self.state, self.credential)
+            fresh = await self.state.authenticator.authenticate(self.credential)
         except Unauthenticated:
             raise
         except NexusError as exc:
@@ -150,14 +141,9 @@ class Context:
         of a request (about 2,400 objects for the benchmark's page query) waited for the
         cyclic garbage collector. Cleared here, they are freed as soon as the operation ends.
         """
-        for bundle in (self._entities, self._datasets, self._lineage, self._policies):
-            if bundle is None:
-                continue
-            for loader in vars(bundle).values():
-                if isinstance(loader, DataLoader):
-                    loader.clear_all()
-                    loader.batch = None
-        self._entities = self._datasets = self._lineage = self._policies = None
+        for bundle in self._bundles.values():
+            bundle.clear()
+        self._bundles = {}
         self._access = None
         self.policy_stamp = None
 
@@ -179,33 +165,13 @@ class Context:
             raise self.auth_error or Unauthenticated("Log in first: send a bearer token.")
         return self.principal
 
-    @property
-    def entities(self) -> EntityLoaders:
+    def loaders(self, bundle: type[B]) -> B:
+        """The operation's loaders of one domain: `info.context.loaders(EntityLoaders)`."""
         scope = self.scope
-        if self._entities is None:
-            self._entities = EntityLoaders(self.state, scope, self.access)
-        return self._entities
-
-    @property
-    def datasets(self) -> DatasetLoaders:
-        scope = self.scope
-        if self._datasets is None:
-            self._datasets = DatasetLoaders(self.state, scope, self.access)
-        return self._datasets
-
-    @property
-    def lineage(self) -> LineageLoaders:
-        scope = self.scope
-        if self._lineage is None:
-            self._lineage = LineageLoaders(self.state, scope)
-        return self._lineage
-
-    @property
-    def policies(self) -> PolicyLoaders:
-        scope = self.scope
-        if self._policies is None:
-            self._policies = PolicyLoaders(self.state, scope)
-        return self._policies
+        found = self._bundles.get(bundle)
+        if found is None:
+            found = self._bundles[bundle] = bundle(self.state, scope, self.access)
+        return cast(B, found)
 
 
 Info = strawberry.Info[Context, None]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections.abc import Sequence
+from typing import Protocol
 
 import strawberry
 
@@ -46,9 +48,24 @@ class Node:
         raise NotImplementedError
 
 
+class HasCursor(Protocol):
+    @property
+    def cursor(self) -> str: ...
+
+
 @strawberry.type(description="Relay pagination state of a connection.")
 class PageInfo:
     has_next_page: bool
     has_previous_page: bool
     start_cursor: str | None
     end_cursor: str | None
+
+    @classmethod
+    def of(cls, edges: Sequence[HasCursor], *, has_next: bool, has_previous: bool) -> PageInfo:
+        """The page info of the edges of one page, in order."""
+        return cls(
+            has_next_page=has_next,
+            has_previous_page=has_previous,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        )

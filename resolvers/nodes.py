@@ -3,47 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 
 import strawberry
 
 from app.core.errors import BadUserInput
 from app.core.scope import Role
+from resolvers.caching import CACHEABLE
 from resolvers.context import Info
-from resolvers.datasets.types import Dataset, Job, Run
-from resolvers.entities.types import Entity, relationship_from_id
 from resolvers.node import Node, from_global_id
+from resolvers.node_types import WithNodeTypes
 from resolvers.permissions import requires
-from resolvers.policies.types import Policy
 
 MAX_NODES = 100
 
 
 async def _resolve(info: Info, global_id: str, field: str) -> Node | None:
     type_name, raw = from_global_id(global_id, field=field)
-    loaders = info.context.entities
-    if type_name == "Entity":
-        entity = await loaders.entity_by_id.load(raw)
-        return Entity(record=entity) if entity is not None else None
-    if type_name == "Relationship":
-        return await relationship_from_id(info, raw)
-    if type_name == "Dataset":
-        dataset = await info.context.datasets.dataset_by_id.load(raw)
-        return Dataset(record=dataset) if dataset is not None else None
-    if type_name == "Job":
-        job = await info.context.datasets.job_by_id.load(raw)
-        return Job(record=job) if job is not None else None
-    if type_name == "Run":
-        run = await info.context.datasets.run_by_id.load(raw)
-        return Run(record=run) if run is not None else None
-    if type_name == "Policy":
-        policy = await info.context.policies.policy_by_id.load(raw)
-        return Policy(record=policy) if policy is not None else None
-    raise BadUserInput(f"{field} names an unknown type {type_name!r}.", field=field)
+    schema = cast(WithNodeTypes, info.schema)
+    node_type = schema.node_types.get(type_name)
+    if node_type is None:
+        raise BadUserInput(f"{field} names an unknown type {type_name!r}.", field=field)
+    return await node_type.load(info, raw)
 
 
 @strawberry.type
 class NodeQueries:
     @strawberry.field(
+        metadata=CACHEABLE,
         extensions=requires(Role.VIEWER),
         description="Any object by its global ID; null when there is none.",
     )
@@ -51,6 +38,7 @@ class NodeQueries:
         return await _resolve(info, id, "id")
 
     @strawberry.field(
+        metadata=CACHEABLE,
         extensions=requires(Role.VIEWER),
         description="Several objects by global ID, in order; null for misses.",
     )

@@ -13,6 +13,7 @@ from strawberry.schema_directive import Location
 
 from app.core.errors import Forbidden
 from app.core.scope import Role
+from app.identity.roles import require_role
 from app.journal.audit import record_denial
 from resolvers.context import Info
 
@@ -41,19 +42,14 @@ class HasRole(BasePermission):
         # logout, a revoked API key or the token's expiry closes it instead of running.
         await info.context.ensure_credential()
         scope = info.context.scope  # UNAUTHENTICATED without a caller
-        if scope.may(self.role):
-            return True
-        await record_denial(
+        await require_role(
             info.context.state.sessions,
-            scope=scope,
+            scope,
+            self.role,
             action=info.field_name,
-            target_type="operation",
-            reason={"required": self.role.value, "role": scope.role.value},
+            doing=info.field_name,
         )
-        raise Forbidden(
-            f"{info.field_name} needs the {self.role.value} role; you are {scope.role.value}.",
-            requiredRole=self.role.value,
-        )
+        return True
 
 
 class AuditRefusals(FieldExtension):
@@ -85,3 +81,21 @@ def requires(role: Role, *, audit_refusals: bool = True) -> list[FieldExtension]
     (The last extension is the outermost: the role is checked before anything runs.)"""
     inner: list[FieldExtension] = [AuditRefusals()] if audit_refusals else []
     return [*inner, PermissionExtension(permissions=[HasRole(role)])]
+
+
+class Public(FieldExtension):
+    """Declares a field open to callers without credentials (`login`, `refreshToken`): the
+    counterpart of `requires`, so that every root field says who may call it."""
+
+    def resolve(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
+        return next_(source, info, **kwargs)
+
+    async def resolve_async(
+        self, next_: AsyncExtensionResolver, source: Any, info: Info, **kwargs: Any
+    ) -> Any:
+        return await next_(source, info, **kwargs)
+
+
+def public() -> list[FieldExtension]:
+    """Field extensions for `@strawberry.mutation(extensions=public())`."""
+    return [Public()]

@@ -29,22 +29,24 @@ from resolvers.changes.subscriptions import ChangeSubscriptions
 from resolvers.datasets.mutations import DatasetMutations
 from resolvers.datasets.queries import DatasetQueries
 from resolvers.datasets.subscriptions import DatasetSubscriptions
-from resolvers.datasets.types import Dataset, Job, Run
+from resolvers.datasets.types import NODES as DATASET_NODES
 from resolvers.entities.mutations import EntityMutations
 from resolvers.entities.queries import EntityQueries
 from resolvers.entities.subscriptions import EntitySubscriptions
-from resolvers.entities.types import Entity, Relationship
+from resolvers.entities.types import NODES as ENTITY_NODES
 from resolvers.extensions import ErrorCodes, OperationContext, RoundTripReporter
 from resolvers.identity.mutations import IdentityMutations
 from resolvers.identity.queries import IdentityQueries
 from resolvers.identity.types import ApiKey, User
 from resolvers.lineage.mutations import LineageMutations
 from resolvers.lineage.queries import LineageQueries
+from resolvers.node_types import NodeTypes
 from resolvers.nodes import NodeQueries
 from resolvers.policies.mutations import PolicyMutations
 from resolvers.policies.queries import PolicyQueries
 from resolvers.policies.subscriptions import PolicySubscriptions
-from resolvers.policies.types import Approval, Policy
+from resolvers.policies.types import NODES as POLICY_NODES
+from resolvers.policies.types import Approval
 from resolvers.search.queries import SearchQueries
 
 log = logging.getLogger("nexus.graphql")
@@ -83,7 +85,13 @@ class Subscription(
     pass
 
 
+# What `node(id)` resolves, by type name: each domain declares its own.
+NODE_TYPES = NodeTypes(ENTITY_NODES, DATASET_NODES, POLICY_NODES)
+
+
 class NexusSchema(strawberry.Schema):
+    node_types = NODE_TYPES
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -126,7 +134,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Entity, Relationship, Dataset, Job, Run, User, ApiKey, Policy, Approval],
+        types=[*NODE_TYPES.classes, User, ApiKey, Approval],
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )

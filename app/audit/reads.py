@@ -22,18 +22,9 @@ from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.access.control import (
-    DATASET_COLUMNS,
-    ENTITY_COLUMNS,
-    JOB_COLUMNS,
-    MASK,
-    SENSITIVE_TAG,
-    AccessControl,
-    Columns,
-    Resource,
-    dataset_resource,
-    entity_resource,
-)
+from app.access.control import DATASET_COLUMNS, ENTITY_COLUMNS, JOB_COLUMNS, AccessControl, Columns
+from app.access.resources import dataset_resource, entity_resource
+from app.access.rules import MASK, SENSITIVE_TAG, Resource
 from app.core.db import SessionFactory
 from app.core.models import AuditLog
 from app.datasets import records as dataset_records

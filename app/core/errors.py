@@ -28,6 +28,23 @@ class ErrorCode(enum.StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     INTERNAL = "INTERNAL"
 
+    @property
+    def http_status(self) -> int:
+        """The status an HTTP edge outside GraphQL answers with (OpenLineage)."""
+        return HTTP_STATUSES[self]
+
+
+HTTP_STATUSES: dict[ErrorCode, int] = {
+    ErrorCode.UNAUTHENTICATED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.BAD_USER_INPUT: 400,
+    ErrorCode.CONFLICT: 409,
+    ErrorCode.UNAVAILABLE: 503,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.INTERNAL: 500,
+}
+
 
 class NexusError(Exception):
     code: ErrorCode = ErrorCode.INTERNAL
@@ -40,6 +57,14 @@ class NexusError(Exception):
     @property
     def extensions(self) -> dict[str, Any]:
         return {"code": self.code.value, **self.details}
+
+
+def error_body(exc: NexusError) -> dict[str, Any]:
+    """An error as the HTTP edges outside GraphQL answer it: the message, the code, the path
+    of the offending field ("" when none) and the other details."""
+    details = dict(exc.details)
+    path = details.pop("field", None)
+    return {"error": exc.message, "code": exc.code.value, "path": path or "", **details}
 
 
 class BadUserInput(NexusError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -14,6 +15,7 @@ import orjson
 from app.core.errors import BadUserInput
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,3 +69,13 @@ class Page(Generic[T]):
     items: list[T]
     has_next: bool
     cursors: list[Cursor]
+
+    def shown(self, presented: Sequence[U | None]) -> list[tuple[U, Cursor]]:
+        """The page's items as the caller may see them (`presented`: one per item, None
+        when hidden), each with its own cursor; hidden items are left out, so a row that a
+        check in Python hides after the SQL let it through costs the page that row only."""
+        return [
+            (item, cursor)
+            for item, cursor in zip(presented, self.cursors, strict=True)
+            if item is not None
+        ]

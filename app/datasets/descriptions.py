@@ -11,13 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.access.control import AccessControl, check_dataset_access, check_entity_access
+from app.access.checks import check_dataset_access, check_entity_access
+from app.access.control import AccessControl
 from app.core.db import SessionFactory, among
 from app.core.errors import BadUserInput, NotFound
 from app.core.models import Dataset, Entity, EntityDataset
+from app.core.records import grouped_in_key_order
 from app.core.scope import Scope
-from app.journal.audit import record_audit
 from app.journal.outbox import append_event
+from app.journal.record import record_change
 
 
 def description_graph_payload(link: EntityDataset) -> dict[str, Any]:
@@ -105,10 +107,8 @@ async def datasets_of_entities(
         )
         .order_by(Dataset.namespace, Dataset.name)
     )
-    grouped: dict[uuid.UUID, list[Dataset]] = {key: [] for key in ids}
-    for entity_id, dataset in rows:
-        grouped[entity_id].append(dataset)
-    return [grouped[key] for key in ids]
+    pairs = grouped_in_key_order(rows, ids, key=lambda row: row[0])
+    return [[dataset for _, dataset in group] for group in pairs]
 
 
 async def entities_of_datasets(
@@ -124,10 +124,8 @@ async def entities_of_datasets(
         )
         .order_by(Entity.name, Entity.id)
     )
-    grouped: dict[uuid.UUID, list[Entity]] = {key: [] for key in ids}
-    for dataset_id, entity in rows:
-        grouped[dataset_id].append(entity)
-    return [grouped[key] for key in ids]
+    pairs = grouped_in_key_order(rows, ids, key=lambda row: row[0])
+    return [[entity for _, entity in group] for group in pairs]
 
 
 async def live_descriptions_in_batches(
@@ -177,7 +175,8 @@ async def _record(
         "dataset_id": str(dataset_id),
         "org": str(scope.organization_id),
     }
-    seq = await append_event(
+    created = event_type == "description.created"
+    seq = await record_change(
         session,
         scope=scope,
         aggregate_type="dataset",
@@ -185,14 +184,7 @@ async def _record(
         event_type=event_type,
         version=1,
         payload=payload,
-    )
-    created = event_type == "description.created"
-    record_audit(
-        session,
-        scope=scope,
         action="dataset.describe" if created else "dataset.undescribe",
-        target_type="dataset",
-        target_id=dataset_id,
         before=None if created else payload,
         after=payload if created else None,
     )

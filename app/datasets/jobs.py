@@ -14,15 +14,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import among
 from app.core.errors import BadUserInput
 from app.core.models import Job, Run
+from app.core.records import grouped_in_key_order, in_key_order
 from app.core.scope import Scope
-from app.journal.audit import record_audit
 from app.journal.outbox import append_event
+from app.journal.record import record_change
 
 TERMINAL_STATES = frozenset({"COMPLETE", "FAIL", "ABORT"})
 MAX_RUNS_PER_JOB = 100
@@ -34,8 +34,7 @@ async def jobs_by_ids(
     rows = await session.scalars(
         select(Job).where(Job.organization_id == organization_id, among(Job.id, ids))
     )
-    found = {row.id: row for row in rows}
-    return [found.get(key) for key in ids]
+    return in_key_order(rows, ids)
 
 
 async def runs_by_ids(
@@ -44,8 +43,7 @@ async def runs_by_ids(
     rows = await session.scalars(
         select(Run).where(Run.organization_id == organization_id, among(Run.id, ids))
     )
-    found = {row.id: row for row in rows}
-    return [found.get(key) for key in ids]
+    return in_key_order(rows, ids)
 
 
 async def job_by_name(
@@ -83,10 +81,7 @@ async def runs_by_job_ids(
         .where(ranked.c.rank <= limit)
         .order_by(Run.job_id, ranked.c.rank)
     )
-    grouped: dict[uuid.UUID, list[Run]] = {key: [] for key in ids}
-    for row in rows:
-        grouped[row.job_id].append(row)
-    return [grouped[key] for key in ids]
+    return grouped_in_key_order(rows, ids, key=lambda row: row.job_id)
 
 
 async def jobs_touching_datasets(
@@ -132,35 +127,6 @@ def job_graph_payload(job: Job) -> dict[str, Any]:
     }
 
 
-async def lock_job_by_name(
-    session: AsyncSession, scope: Scope, namespace: str, name: str
-) -> tuple[Job, bool]:
-    inserted = await session.scalar(
-        insert(Job)
-        .values(
-            id=uuid.uuid4(),
-            organization_id=scope.organization_id,
-            namespace=namespace,
-            name=name,
-            version=0,
-        )
-        .on_conflict_do_nothing(index_elements=["organization_id", "namespace", "name"])
-        .returning(Job.id)
-    )
-    job = await session.scalar(
-        select(Job)
-        .where(
-            Job.organization_id == scope.organization_id,
-            Job.namespace == namespace,
-            Job.name == name,
-        )
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    assert job is not None  # inserted above or already there
-    return job, inserted is not None
-
-
 def add_io(job: Job, *, inputs: Sequence[uuid.UUID], outputs: Sequence[uuid.UUID]) -> bool:
     """Accumulate inputs and outputs; True when either grew."""
     new_inputs = sorted(set(job.inputs) | set(inputs))
@@ -177,7 +143,7 @@ async def record_job_change(session: AsyncSession, scope: Scope, job: Job) -> in
     await session.flush()
     await session.refresh(job)
     payload = job_graph_payload(job)
-    seq = await append_event(
+    seq = await record_change(
         session,
         scope=scope,
         aggregate_type="job",
@@ -185,13 +151,7 @@ async def record_job_change(session: AsyncSession, scope: Scope, job: Job) -> in
         event_type="job.upserted",
         version=job.version,
         payload=payload,
-    )
-    record_audit(
-        session,
-        scope=scope,
         action="job.create" if job.version == 1 else "job.upsert",
-        target_type="job",
-        target_id=job.id,
         after=payload,
     )
     return seq

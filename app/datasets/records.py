@@ -12,26 +12,20 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, or_, select, tuple_
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.access.control import (
-    DATASET_COLUMNS,
-    AccessControl,
-    check_dataset_access,
-    check_dataset_write,
-)
+from app.access.checks import check_dataset_access, check_dataset_write
+from app.access.control import DATASET_COLUMNS, AccessControl
 from app.core import validation
 from app.core.db import SessionFactory, among, fetch_records, select_list
-from app.core.errors import BadUserInput, Conflict, NotFound
+from app.core.errors import BadUserInput, Conflict
 from app.core.models import Dataset, DatasetVersion, Entity, EntityDataset, Job
 from app.core.pagination import Cursor, Page
+from app.core.records import grouped_in_key_order, in_key_order, lock_by_name, lock_in_organization
 from app.core.scope import Scope
 from app.datasets import descriptions
 from app.datasets.jobs import record_job_change
-from app.entities.records import WriteResult
-from app.journal.audit import record_audit
-from app.journal.outbox import append_event
+from app.journal.record import WriteResult, record_change
 
 # --- reads -------------------------------------------------------------------------------
 
@@ -42,8 +36,7 @@ async def datasets_by_ids(
     rows = await session.scalars(
         select(Dataset).where(Dataset.organization_id == organization_id, among(Dataset.id, ids))
     )
-    found = {row.id: row for row in rows}
-    return [found.get(key) for key in ids]
+    return in_key_order(rows, ids)
 
 
 # Built once from the model's columns; the request's values travel as parameters.
@@ -59,8 +52,7 @@ async def dataset_records(
     """`datasets_by_ids` for the DataLoader that serves every read of a dataset by id:
     the same rows, as read-only records, without an ORM session (`app.db.fetch_records`)."""
     rows = await fetch_records(engine, Dataset, _BY_IDS, organization_id, list(ids))
-    found = {row.id: row for row in rows}
-    return [found.get(key) for key in ids]
+    return in_key_order(rows, ids)
 
 
 async def readable_ids(
@@ -99,10 +91,7 @@ async def versions_by_dataset_ids(
         .where(among(DatasetVersion.dataset_id, ids))
         .order_by(DatasetVersion.dataset_id, DatasetVersion.version)
     )
-    grouped: dict[uuid.UUID, list[DatasetVersion]] = {key: [] for key in ids}
-    for row in rows:
-        grouped[row.dataset_id].append(row)
-    return [grouped[key] for key in ids]
+    return grouped_in_key_order(rows, ids, key=lambda row: row.dataset_id)
 
 
 async def list_datasets(
@@ -230,7 +219,7 @@ async def upsert_dataset(
         changes["tags"] = validation.tags(list(tags), field="tags")
     schema = validation.schema_fields(fields, field="fields") if fields is not None else None
     async with sessions() as session, session.begin():
-        dataset, created = await lock_dataset_by_name(session, scope, ns, nm)
+        dataset, created = await lock_by_name(session, Dataset, scope, ns, nm)
         if not created:
             check_dataset_access(access, dataset, "write")
         before = None if created else dataset_snapshot(dataset)
@@ -264,7 +253,7 @@ async def update_dataset_schema(
 ) -> WriteResult[Dataset]:
     schema = validation.schema_fields(fields, field="fields")
     async with sessions() as session, session.begin():
-        dataset = await _locked_dataset(session, scope, dataset_id)
+        dataset = await lock_in_organization(session, Dataset, scope, dataset_id, noun="dataset")
         check_dataset_access(access, dataset, "write")
         if dataset.deleted_at is not None:
             raise Conflict("The dataset is deleted.", id=str(dataset_id))
@@ -286,7 +275,7 @@ async def delete_dataset(
 ) -> WriteResult[Dataset]:
     """Soft delete: the record stays (with its versions); the graph drops node and edges."""
     async with sessions() as session, session.begin():
-        dataset = await _locked_dataset(session, scope, dataset_id)
+        dataset = await lock_in_organization(session, Dataset, scope, dataset_id, noun="dataset")
         check_dataset_access(access, dataset, "delete")
         if dataset.deleted_at is not None:
             raise Conflict("The dataset is already deleted.", id=str(dataset_id))
@@ -297,36 +286,6 @@ async def delete_dataset(
 
 
 # --- building blocks shared with OpenLineage ingest ----------------------------------------
-
-
-async def lock_dataset_by_name(
-    session: AsyncSession, scope: Scope, namespace: str, name: str
-) -> tuple[Dataset, bool]:
-    """The dataset row, locked for this transaction; created (empty) when it is new."""
-    inserted = await session.scalar(
-        insert(Dataset)
-        .values(
-            id=uuid.uuid4(),
-            organization_id=scope.organization_id,
-            namespace=namespace,
-            name=name,
-            version=0,
-        )
-        .on_conflict_do_nothing(index_elements=["organization_id", "namespace", "name"])
-        .returning(Dataset.id)
-    )
-    dataset = await session.scalar(
-        select(Dataset)
-        .where(
-            Dataset.organization_id == scope.organization_id,
-            Dataset.namespace == namespace,
-            Dataset.name == name,
-        )
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    assert dataset is not None  # inserted above or already there
-    return dataset, inserted is not None
 
 
 def add_schema_version(
@@ -357,7 +316,8 @@ async def record_dataset_change(
     await session.flush()
     await session.refresh(dataset)
     snapshot = dataset_snapshot(dataset)
-    seq = await append_event(
+    action = "dataset.delete" if event_type == "dataset.deleted" else "dataset.upsert"
+    seq = await record_change(
         session,
         scope=scope,
         aggregate_type="dataset",
@@ -365,14 +325,7 @@ async def record_dataset_change(
         event_type=event_type,
         version=dataset.version,
         payload=dataset_graph_payload(dataset),
-    )
-    action = "dataset.delete" if event_type == "dataset.deleted" else "dataset.upsert"
-    record_audit(
-        session,
-        scope=scope,
         action="dataset.create" if created else action,
-        target_type="dataset",
-        target_id=dataset.id,
         before=before,
         after=snapshot,
     )
@@ -419,14 +372,3 @@ async def reproject_links_of(session: AsyncSession, scope: Scope, dataset_id: uu
     for link in links:
         seq = await descriptions.reannounce(session, scope, link)
     return seq
-
-
-async def _locked_dataset(session: AsyncSession, scope: Scope, dataset_id: uuid.UUID) -> Dataset:
-    dataset = await session.scalar(
-        select(Dataset)
-        .where(Dataset.id == dataset_id, Dataset.organization_id == scope.organization_id)
-        .with_for_update()
-    )
-    if dataset is None:
-        raise NotFound("No dataset has this id.", id=str(dataset_id))
-    return dataset

@@ -15,6 +15,7 @@ from app.core import validation
 from app.core.db import SessionFactory
 from app.core.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from app.core.models import ApiKey, Membership, Organization, User
+from app.core.records import in_key_order, lock_in_organization
 from app.core.scope import Role, Scope
 from app.identity.tokens import API_KEY_PREFIX, digest, new_api_key
 from app.journal.audit import record_audit
@@ -64,8 +65,7 @@ async def users_by_ids(
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.organization_id == organization_id, User.id.in_(ids))
     )
-    found = {user.id: (user, membership) for user, membership in rows}
-    return [found.get(key) for key in ids]
+    return in_key_order(rows, ids, key=lambda row: row[0].id)
 
 
 async def organization(sessions: SessionFactory, organization_id: uuid.UUID) -> Organization:
@@ -253,13 +253,7 @@ async def create_api_key(
 
 async def revoke_api_key(sessions: SessionFactory, *, scope: Scope, key_id: uuid.UUID) -> ApiKey:
     async with sessions() as session, session.begin():
-        key = await session.scalar(
-            select(ApiKey)
-            .where(ApiKey.id == key_id, ApiKey.organization_id == scope.organization_id)
-            .with_for_update()
-        )
-        if key is None:
-            raise NotFound("No API key has this id.", id=str(key_id))
+        key = await lock_in_organization(session, ApiKey, scope, key_id, noun="API key")
         if key.revoked_at is None:
             key.revoked_at = func.now()
             record_audit(

@@ -8,19 +8,32 @@ projector brings the graph up to date later.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.access.control import AccessControl, check_dataset_write, check_job_write, dataset_resource
+from app.access.checks import check_dataset_write, check_job_write
+from app.access.control import AccessControl
+from app.access.resources import dataset_resource
 from app.core.db import SessionFactory
-from app.core.models import Dataset, OpenLineageEvent
+from app.core.errors import BadUserInput, Forbidden, NexusError, as_unavailable, error_body
+from app.core.models import Dataset, Job, OpenLineageEvent
+from app.core.records import lock_by_name
 from app.core.scope import Scope
 from app.datasets import jobs
 from app.datasets import records as datasets
-from app.lineage.openlineage import DatasetRef, ParsedEvent
+from app.journal.audit import record_denial
+from app.lineage.openlineage import DatasetRef, ParsedEvent, parse_event
+
+# What the audit log calls sending lineage (and a refusal of it).
+INGEST_ACTION = "openlineage.ingest"
+
+
+STATUSES = ("accepted", "duplicate", "invalid", "denied", "failed")
+log = logging.getLogger("nexus.openlineage")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +41,80 @@ class IngestResult:
     event_id: int | None
     duplicate: bool
     seq: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": "duplicate" if self.duplicate else "accepted",
+            "duplicate": self.duplicate,
+            "eventId": self.event_id,
+            "seq": self.seq,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """One result per event, in order (`index`, `status` and, when refused, the error)."""
+
+    results: list[dict[str, Any]]
+
+    @property
+    def seq(self) -> int:
+        """The last sequence number of the batch's graph changes (0: none)."""
+        return max((r.get("seq", 0) for r in self.results), default=0)
+
+    def counts(self) -> dict[str, int]:
+        return {s: sum(1 for r in self.results if r["status"] == s) for s in STATUSES}
+
+
+async def ingest_raw(
+    sessions: SessionFactory, *, scope: Scope, raw: Any, access: AccessControl | None
+) -> IngestResult:
+    """Parse and validate one event as a pipeline sent it, then ingest it. A refusal by a
+    policy is audited in its own transaction; a backend that cannot be reached is
+    UNAVAILABLE."""
+    event = parse_event(raw)
+    try:
+        return await ingest_event(sessions, scope=scope, event=event, raw=raw, access=access)
+    except Forbidden as exc:
+        kind, target = exc.target or ("dataset", None)
+        await record_denial(
+            sessions,
+            scope=scope,
+            action=INGEST_ACTION,
+            target_type=kind,
+            target_id=target,
+            reason={"message": exc.message},
+        )
+        raise
+    except Exception as exc:
+        unavailable = as_unavailable(exc)
+        if unavailable is not None:
+            raise unavailable from exc
+        raise
+
+
+async def ingest_batch(
+    sessions: SessionFactory, *, scope: Scope, events: list[Any], access: AccessControl | None
+) -> BatchResult:
+    """Each event validated and committed on its own: a bad event never costs a good one."""
+    results: list[dict[str, Any]] = []
+    for index, raw in enumerate(events):
+        try:
+            result = await ingest_raw(sessions, scope=scope, raw=raw, access=access)
+            results.append({"index": index, **result.as_dict()})
+        except NexusError as exc:
+            status = (
+                "invalid"
+                if isinstance(exc, BadUserInput)
+                else "denied"
+                if isinstance(exc, Forbidden)
+                else "failed"
+            )
+            results.append({"index": index, "status": status, **error_body(exc)})
+        except Exception:
+            log.exception("could not ingest an OpenLineage event", extra={"index": index})
+            results.append({"index": index, "status": "failed", "error": "Internal error."})
+    return BatchResult(results)
 
 
 async def ingest_event(
@@ -69,7 +156,7 @@ async def _apply(
     # Lock in a fixed order so that concurrent events touching the same datasets never deadlock.
     locked: dict[tuple[str, str], tuple[Dataset, bool, bool]] = {}
     for key in sorted(refs):
-        dataset, created = await datasets.lock_dataset_by_name(session, scope, *key)
+        dataset, created = await lock_by_name(session, Dataset, scope, *key)
         locked[key] = (dataset, created, dataset.deleted_at is not None)
     # What each existing dataset was, for the policies: a write must be allowed on what a
     # dataset was and on what it becomes.
@@ -96,9 +183,7 @@ async def _apply(
             seq = await datasets.reproject_links_of(session, scope, dataset.id) or seq
     if event.job_namespace is None or event.job_name is None:
         return seq
-    job, job_created = await jobs.lock_job_by_name(
-        session, scope, event.job_namespace, event.job_name
-    )
+    job, job_created = await lock_by_name(session, Job, scope, event.job_namespace, event.job_name)
     check_job_write(access, job)
     grew = jobs.add_io(
         job,

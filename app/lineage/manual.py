@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import uuid
 
-from app.access.control import AccessControl, check_dataset_write, check_job_write, dataset_resource
+from app.access.checks import check_dataset_write, check_job_write
+from app.access.control import AccessControl
+from app.access.resources import dataset_resource
 from app.core.db import SessionFactory
 from app.core.errors import BadUserInput, NotFound
 from app.core.models import Job
+from app.core.records import lock_by_name
 from app.core.scope import Scope
 from app.datasets import jobs
 from app.datasets.records import datasets_by_ids
-from app.entities.records import WriteResult
+from app.journal.record import WriteResult
 
 MANUAL_NAMESPACE = "nexus.manual"
 
@@ -56,8 +59,8 @@ async def record_lineage(
         target = found[1]
         if target is not None:
             check_dataset_write(access, target)
-        job, created = await jobs.lock_job_by_name(
-            session, scope, MANUAL_NAMESPACE, manual_job_name(source_id, target_id)
+        job, created = await lock_by_name(
+            session, Job, scope, MANUAL_NAMESPACE, manual_job_name(source_id, target_id)
         )
         check_job_write(access, job)
         wanted: tuple[list[uuid.UUID], list[uuid.UUID]] = (

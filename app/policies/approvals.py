@@ -16,6 +16,7 @@ from app.core import validation
 from app.core.db import SessionFactory
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.models import Approval, Organization, Policy
+from app.core.records import lock_in_organization
 from app.core.scope import Scope
 from app.journal.audit import record_audit
 from app.policies.records import locked_policy, policy_snapshot, record_policy_change
@@ -118,13 +119,9 @@ async def decide_approval(
     comment: str | None,
 ) -> Approval:
     async with sessions() as session, session.begin():
-        approval = await session.scalar(
-            select(Approval)
-            .where(Approval.id == approval_id, Approval.organization_id == scope.organization_id)
-            .with_for_update()
+        approval = await lock_in_organization(
+            session, Approval, scope, approval_id, noun="approval"
         )
-        if approval is None:
-            raise NotFound("No approval has this id.", id=str(approval_id))
         if approval.status != "PENDING":
             raise Conflict(f"The approval is already {approval.status}.")
         policy = await locked_policy(session, scope, approval.policy_id)

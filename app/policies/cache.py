@@ -31,7 +31,8 @@ from typing import Any
 import redis.asyncio as aioredis
 from prometheus_client import Counter
 
-from app.access.control import AccessControl, Rule
+from app.access.control import AccessControl
+from app.access.rules import Rule
 from app.changes.records import Change
 from app.core.db import SessionFactory
 from app.core.scope import Scope

@@ -18,11 +18,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.access.control import ACTIONS, CONDITIONS, RESOURCE_KINDS, Rule
+from app.access.rules import ACTIONS, CONDITIONS, RESOURCE_KINDS, Rule
 from app.core import validation
 from app.core.db import SessionFactory, among
-from app.core.errors import BadUserInput, Conflict, NotFound
+from app.core.errors import BadUserInput, Conflict
 from app.core.models import Entity, Membership, Policy, PolicyVersion
+from app.core.records import in_key_order, lock_in_organization
 from app.core.scope import Role, Scope
 from app.journal.audit import record_audit
 from app.journal.outbox import append_event
@@ -180,8 +181,17 @@ async def policies_by_ids(
             Policy.deleted_at.is_(None),
         )
     )
-    found = {row.id: row for row in rows}
-    return [found.get(key) for key in ids]
+    return in_key_order(rows, ids)
+
+
+async def policies_in_batches(
+    session: AsyncSession, *, batch_size: int, after: uuid.UUID | None = None
+) -> list[Policy]:
+    """Every policy not deleted (drafts included), in id order."""
+    query = select(Policy).where(Policy.deleted_at.is_(None)).order_by(Policy.id)
+    if after is not None:
+        query = query.where(Policy.id > after)
+    return list(await session.scalars(query.limit(batch_size)))
 
 
 async def list_policies(
@@ -275,18 +285,9 @@ async def record_policy_change(
 
 
 async def locked_policy(session: AsyncSession, scope: Scope, policy_id: uuid.UUID) -> Policy:
-    policy = await session.scalar(
-        select(Policy)
-        .where(
-            Policy.id == policy_id,
-            Policy.organization_id == scope.organization_id,
-            Policy.deleted_at.is_(None),
-        )
-        .with_for_update()
+    return await lock_in_organization(
+        session, Policy, scope, policy_id, Policy.deleted_at.is_(None), noun="policy"
     )
-    if policy is None:
-        raise NotFound("No policy has this id.", id=str(policy_id))
-    return policy
 
 
 async def create_policy(

@@ -13,17 +13,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.access.control import (
-    ACTIONS,
-    Decision,
-    Resource,
-    Rule,
-    Subject,
-    dataset_resource,
-    decide,
-    entity_resource,
-    job_resource,
-)
+from app.access.resources import dataset_resource, entity_resource, job_resource
+from app.access.rules import ACTIONS, Decision, Resource, Rule, Subject, decide
 from app.core.db import SessionFactory
 from app.core.errors import BadUserInput, NotFound
 from app.core.models import Dataset, Entity, Job, Membership

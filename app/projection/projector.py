@@ -13,60 +13,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from itertools import groupby
-from typing import Any
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.settings import Settings
 from app.core.turns import turn_given_up
-from app.journal import outbox
 from app.journal.outbox import PendingEvent
-from app.live.channel import LiveChannel
-from graph import datasets as graph_datasets
-from graph import entities as graph_entities
-from graph import policies as graph_policies
+from app.projection import queue
+from app.projection.registry import Projections
 from graph.driver import Graph, Statement
 
 log = logging.getLogger(__name__)
 
-StatementBuilder = Callable[[list[dict[str, Any]]], Statement]
 
-_BUILDERS: dict[str, StatementBuilder] = {
-    "entity.created": graph_entities.upsert_entities,
-    "entity.updated": graph_entities.upsert_entities,
-    "entity.restored": graph_entities.upsert_entities,
-    "entity.deleted": graph_entities.delete_entities,
-    "relationship.created": graph_entities.upsert_relationships,
-    "relationship.deleted": graph_entities.delete_relationships,
-    "dataset.upserted": graph_datasets.upsert_datasets,
-    "dataset.deleted": graph_datasets.delete_datasets,
-    "job.upserted": graph_datasets.upsert_jobs,
-    "run.upserted": graph_datasets.upsert_runs,
-    "description.created": graph_datasets.upsert_descriptions,
-    "description.deleted": graph_datasets.delete_descriptions,
-    "policy.created": graph_policies.upsert_policies,
-    "policy.updated": graph_policies.upsert_policies,
-    "policy.activated": graph_policies.upsert_policies,
-    "policy.disabled": graph_policies.upsert_policies,
-    "policy.deleted": graph_policies.delete_policies,
-}
+class Publisher(Protocol):
+    """Where projected events go next: the live channel (`app.live.channel`)."""
+
+    async def publish(self, events: Sequence[PendingEvent]) -> None: ...
 
 
-def statements_for(events: Sequence[PendingEvent]) -> list[Statement]:
-    """Translate events into Cypher, keeping their order: runs of one type share a statement."""
+def statements_for(projections: Projections, events: Sequence[PendingEvent]) -> list[Statement]:
+    """Translate events into Cypher, keeping their order: runs of one type share statements."""
     statements: list[Statement] = []
     for event_type, run in groupby(events, key=lambda e: e.event_type):
-        batch = list(run)
-        builder = _BUILDERS.get(event_type)
-        if builder is None:
-            raise ValueError(f"no projection for outbox event type {event_type!r}")
-        statements.append(builder([event.payload for event in batch]))
-        if event_type == "entity.restored":
-            edges = [rel for event in batch for rel in event.payload.get("relationships", [])]
-            if edges:
-                statements.append(graph_entities.upsert_relationships(edges))
+        statements += projections.builder(event_type)([event.payload for event in run])
     return statements
 
 
@@ -76,11 +49,13 @@ class Projector:
         *,
         engine: AsyncEngine,
         graph: Graph,
-        publisher: LiveChannel | None,
+        projections: Projections,
+        publisher: Publisher | None,
         settings: Settings,
     ) -> None:
         self._engine = engine
         self._graph = graph
+        self._projections = projections
         self._publisher = publisher
         self._batch_size = settings.projector_batch_size
         self._poll_interval = settings.projector_poll_interval
@@ -100,12 +75,12 @@ class Projector:
         events: list[PendingEvent] = []
         try:
             async with self._engine.connect() as conn, conn.begin():
-                await outbox.lock_projection(conn)
-                events = await outbox.pending_events(conn, limit=self._batch_size)
+                await queue.lock_projection(conn)
+                events = await queue.pending_events(conn, limit=self._batch_size)
                 if not events:
                     return []
-                await self._graph.write_batch(statements_for(events))
-                await outbox.mark_projected(conn, [event.id for event in events])
+                await self._graph.write_batch(statements_for(self._projections, events))
+                await queue.mark_projected(conn, [event.id for event in events])
         except Exception as exc:
             if events:
                 await self._record_failure(events[0].id, exc)
@@ -129,7 +104,7 @@ class Projector:
         self.last_error = f"{type(exc).__name__}: {exc}"
         try:
             async with self._engine.begin() as conn:
-                await outbox.record_projection_failure(
+                await queue.record_projection_failure(
                     conn, event_id=event_id, error=self.last_error
                 )
         except Exception:
@@ -174,7 +149,7 @@ class Projector:
                 return True
             try:
                 async with self._engine.connect() as conn:
-                    if await outbox.is_projected(conn, seq):
+                    if await queue.is_projected(conn, seq):
                         return True
             except Exception:
                 # The write is committed: a failure to ask whether the graph has it yet must

@@ -3,7 +3,7 @@
 Postgres rather than a Neo4j full-text index: names, descriptions and tags live in the
 records, so search sees a write the moment it commits (no projection lag, and it keeps working
 while Neo4j is down), and ranking, prefix matching and the organisation filter are one SQL
-statement over GIN indexes (`app.models.search_vector`).
+statement over GIN indexes (`app.core.models.search_vector`).
 """
 
 from __future__ import annotations

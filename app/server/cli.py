@@ -136,7 +136,7 @@ def seed() -> None:
     async def work(settings: Settings) -> None:
         from app.core.scope import Scope
         from app.demo.seed import seed_demo_graph, seed_demo_lineage
-        from app.server.app import close_state, open_state
+        from app.server.lifespan import close_state, open_state
 
         state = await open_state(settings)
         try:
@@ -158,7 +158,7 @@ def seed() -> None:
                 )
                 say(f"seed: development user {DEV_USER_EMAIL} / {DEV_USER_PASSWORD} (admin)")
             accepted, known = await seed_demo_lineage(
-                state, scope=Scope.system("seed"), progress=lambda m: say(f"seed: {m}")
+                state.sessions, scope=Scope.system("seed"), progress=lambda m: say(f"seed: {m}")
             )
             say(f"seed: ingested {accepted} OpenLineage events ({known} already known)")
             say("seed: projecting into the graph ...")
@@ -239,6 +239,7 @@ def graph_rebuild(
     async def work(settings: Settings) -> RebuildReport:
         from app.core.db import create_engine, create_session_factory
         from app.projection.rebuild import rebuild_graph
+        from app.server.domains import PROJECTIONS
         from graph.driver import create_graph
 
         engine, graph = create_engine(settings), create_graph(settings)
@@ -246,6 +247,7 @@ def graph_rebuild(
             return await rebuild_graph(
                 create_session_factory(engine),
                 graph,
+                PROJECTIONS,
                 batch_size=batch_size,
                 progress=lambda m: line.finish(f"rebuild: {m}"),
                 ticker=line.tick,
@@ -277,48 +279,27 @@ def graph_verify(
 
     async def work(settings: Settings) -> object:
         from app.core.db import create_engine, create_session_factory
-        from app.projection.rebuild import verify_graph
+        from app.projection.verify import verify_graph
+        from app.server.domains import PROJECTIONS
         from graph.driver import create_graph
 
         engine, graph = create_engine(settings), create_graph(settings)
         try:
-            return await verify_graph(create_session_factory(engine), graph)
+            return await verify_graph(create_session_factory(engine), graph, PROJECTIONS)
         finally:
             await graph.driver.close()
             await engine.dispose()
 
-    from app.projection.rebuild import Differences
+    from app.projection.verify import Differences
 
     diff = _run(work)
     assert isinstance(diff, Differences)
-    typer.echo(
-        f"checked {diff.checked_entities} entities, {diff.checked_relationships} "
-        f"relationships, {diff.checked_datasets} datasets, {diff.checked_jobs} jobs and "
-        f"{diff.checked_policies} policies; "
-        f"{diff.pending_events} events waiting for projection"
-    )
-    for label, ids in (
-        ("entities missing from the graph", diff.missing_entities),
-        ("entities in the graph but not in Postgres", diff.extra_entities),
-        ("entities with a stale version in the graph", diff.stale_entities),
-        ("relationships missing from the graph", diff.missing_relationships),
-        ("relationships in the graph but not in Postgres", diff.extra_relationships),
-        ("relationships with wrong endpoints or type", diff.wrong_relationships),
-        ("datasets missing from the graph", diff.missing_datasets),
-        ("datasets in the graph but not in Postgres", diff.extra_datasets),
-        ("datasets with a stale version in the graph", diff.stale_datasets),
-        ("jobs missing from the graph", diff.missing_jobs),
-        ("jobs in the graph but not in Postgres", diff.extra_jobs),
-        ("jobs with a stale version in the graph", diff.stale_jobs),
-        ("runs missing from the graph", diff.missing_runs),
-        ("runs in the graph but not in Postgres", diff.extra_runs),
-        ("runs with a stale state in the graph", diff.stale_runs),
-        ("policies missing from the graph", diff.missing_policies),
-        ("policies in the graph but not in Postgres", diff.extra_policies),
-        ("policies with a stale version in the graph", diff.stale_policies),
-    ):
-        if ids:
-            typer.echo(f"{len(ids)} {label}: {', '.join(ids[:show])}")
+    checked = ", ".join(f"{kind.checked} {kind.noun}" for kind in diff.kinds)
+    typer.echo(f"checked {checked}; {diff.pending_events} events waiting for projection")
+    for kind in diff.kinds:
+        for label, ids in kind.lines():
+            if ids:
+                typer.echo(f"{len(ids)} {label}: {', '.join(ids[:show])}")
     if diff.clean:
         typer.echo("graph matches postgres")
         return
@@ -331,7 +312,7 @@ def graph_project() -> None:
     """Apply every pending outbox event to the graph now."""
 
     async def work(settings: Settings) -> int:
-        from app.server.app import close_state, open_state
+        from app.server.lifespan import close_state, open_state
 
         state = await open_state(settings)
         try:

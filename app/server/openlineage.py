@@ -2,9 +2,10 @@
 
 A single event answers 201 when accepted (200 when it was a duplicate), 400 with the path of
 the offending field when invalid, 413 when the body exceeds `NEXUS_OPENLINEAGE_MAX_BYTES`.
-A batch answers 200 with one result per event: each event is validated and committed on its
-own, so a bad event never costs a good one. Accepted events are in Postgres before the answer;
-the answer waits (bounded) for their graph projection, and says whether it happened.
+A batch answers 200 with one result per event (`app.lineage.ingest.ingest_batch`). Accepted
+events are in Postgres before the answer; the answer waits (bounded) for their graph
+projection, and says whether it happened. Sending lineage needs the editor role, checked as
+GraphQL fields check theirs (`app.identity.roles`).
 """
 
 from __future__ import annotations
@@ -18,79 +19,56 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from app.access.control import AccessControl
-from app.core.errors import BadUserInput, Forbidden, NexusError, Unauthenticated, as_unavailable
+from app.core.errors import BadUserInput, NexusError, Unauthenticated, as_unavailable, error_body
 from app.core.scope import Role, Scope
-from app.identity.authn import authenticate_credential, bearer_token
-from app.journal.audit import record_denial
-from app.lineage.ingest import ingest_event
-from app.lineage.openlineage import parse_event
+from app.identity.authn import bearer_token
+from app.identity.roles import require_role
+from app.lineage.ingest import INGEST_ACTION, ingest_batch, ingest_raw
 from app.runtime.state import AppState
 
 log = logging.getLogger("nexus.openlineage")
+
+# The role these endpoints declare, as GraphQL fields declare theirs with `requires`.
+REQUIRED_ROLE = Role.EDITOR
 
 
 class PayloadTooLarge(Exception):
     pass
 
 
-async def authorize(request: Request) -> tuple[Scope, str | None]:
-    """The caller, from `Authorization: Bearer <access token or API key>`, and its
-    organisation's policy stamp (`app.policies.cache`); pipelines need the editor role. A
-    refusal is audited."""
+async def authorize(request: Request) -> tuple[Scope, AccessControl]:
+    """The caller, from `Authorization: Bearer <access token or API key>`, with the role
+    these endpoints require, and its policy decisions for dataset writes."""
     state: AppState = request.app.state.nexus
-    # In-process callers (`nexus seed`) hand their scope over in the ASGI state, which no
-    # network client can set.
-    trusted = getattr(request.state, "scope", None)
-    if isinstance(trusted, Scope):
-        return trusted, None
     token = bearer_token(request.headers.get("authorization"))
     if token is None:
         raise Unauthenticated(
             "Send `Authorization: Bearer <API key or access token>` (create an API key with "
             "the createApiKey mutation)."
         )
-    credential = await authenticate_credential(state, token)
+    credential = await state.authenticator.authenticate(token)
     scope = credential.scope
-    if not scope.may(Role.EDITOR):
-        await record_denial(
-            state.sessions,
-            scope=scope,
-            action="openlineage.ingest",
-            target_type="operation",
-            reason={"required": Role.EDITOR.value, "role": scope.role.value},
-        )
-        raise Forbidden(
-            f"Sending lineage needs the editor role; you are {scope.role.value}.",
-            requiredRole=Role.EDITOR.value,
-        )
-    return scope, credential.policy_stamp
-
-
-async def policies_of(
-    request: Request, scope: Scope, policy_stamp: str | None
-) -> AccessControl | None:
-    """The caller's policy decisions for dataset writes; none for in-process callers."""
-    if isinstance(getattr(request.state, "scope", None), Scope):
-        return None
-    state: AppState = request.app.state.nexus
+    await require_role(
+        state.sessions, scope, REQUIRED_ROLE, action=INGEST_ACTION, doing="Sending lineage"
+    )
     try:
-        return await state.policy_cache.access_control(scope, policy_stamp)
+        access = await state.policy_cache.access_control(scope, credential.policy_stamp)
     except Exception as exc:
         unavailable = as_unavailable(exc)
         if unavailable is not None:
             raise unavailable from exc
         raise
+    return scope, access
 
 
 async def lineage_event(request: Request) -> Response:
     state: AppState = request.app.state.nexus
     try:
-        scope, policy_stamp = await authorize(request)
+        scope, access = await authorize(request)
         raw = await _json_body(request, state.settings.openlineage_max_bytes)
         if isinstance(raw, list):
             raise BadUserInput("Send a list of events to /api/v1/lineage/batch.", field=None)
-        access = await policies_of(request, scope, policy_stamp)
-        result = await _ingest(state, scope, raw, access)
+        result = await ingest_raw(state.sessions, scope=scope, raw=raw, access=access)
     except PayloadTooLarge:
         return _too_large(state)
     except NexusError as exc:
@@ -98,17 +76,17 @@ async def lineage_event(request: Request) -> Response:
     except Exception as exc:
         return _failure(exc)
     synced = await state.projector.ensure_projected(
-        result["seq"], within=state.settings.projection_wait_timeout
+        result.seq, within=state.settings.projection_wait_timeout
     )
     return JSONResponse(
-        {**result, "graphSynced": synced}, status_code=200 if result["duplicate"] else 201
+        {**result.as_dict(), "graphSynced": synced}, status_code=200 if result.duplicate else 201
     )
 
 
 async def lineage_batch(request: Request) -> Response:
     state: AppState = request.app.state.nexus
     try:
-        scope, policy_stamp = await authorize(request)
+        scope, access = await authorize(request)
         raw = await _json_body(request, state.settings.openlineage_max_bytes)
         events = raw.get("events") if isinstance(raw, dict) else raw
         if not isinstance(events, list):
@@ -118,70 +96,17 @@ async def lineage_batch(request: Request) -> Response:
                 f"A batch holds at most {state.settings.openlineage_max_batch} events.",
                 field="events",
             )
-        access = await policies_of(request, scope, policy_stamp)
     except PayloadTooLarge:
         return _too_large(state)
     except NexusError as exc:
         return _error(exc)
     except Exception as exc:
         return _failure(exc)
-    results: list[dict[str, Any]] = []
-    for index, event in enumerate(events):
-        try:
-            results.append({"index": index, **await _ingest(state, scope, event, access)})
-        except NexusError as exc:
-            status = (
-                "invalid"
-                if isinstance(exc, BadUserInput)
-                else "denied"
-                if isinstance(exc, Forbidden)
-                else "failed"
-            )
-            results.append({"index": index, "status": status, **_error_body(exc)})
-        except Exception:
-            log.exception("could not ingest an OpenLineage event", extra={"index": index})
-            results.append({"index": index, "status": "failed", "error": "Internal error."})
-    seq = max((r.get("seq", 0) for r in results), default=0)
+    batch = await ingest_batch(state.sessions, scope=scope, events=events, access=access)
     synced = await state.projector.ensure_projected(
-        seq, within=state.settings.projection_wait_timeout
+        batch.seq, within=state.settings.projection_wait_timeout
     )
-    counts = {
-        status: sum(1 for r in results if r["status"] == status)
-        for status in ("accepted", "duplicate", "invalid", "denied", "failed")
-    }
-    return JSONResponse({**counts, "graphSynced": synced, "results": results})
-
-
-async def _ingest(
-    state: AppState, scope: Scope, raw: Any, access: AccessControl | None
-) -> dict[str, Any]:
-    event = parse_event(raw)
-    try:
-        result = await ingest_event(
-            state.sessions, scope=scope, event=event, raw=raw, access=access
-        )
-    except Forbidden as exc:
-        kind, target = exc.target or ("dataset", None)
-        await record_denial(
-            state.sessions,
-            scope=scope,
-            action="openlineage.ingest",
-            target_type=kind,
-            target_id=target,
-            reason={"message": exc.message},
-        )
-        raise
-    except Exception as exc:
-        unavailable = as_unavailable(exc)
-        if unavailable is not None:
-            raise unavailable from exc
-        raise
-    return {
-        "status": "duplicate" if result.duplicate else "accepted",
-        "duplicate": result.duplicate,
-        "eventId": result.event_id,
-        "seq": result.seq,
-    }
+    return JSONResponse({**batch.counts(), "graphSynced": synced, "results": batch.results})
 
 
 async def _json_body(request: Request, limit: int) -> Any:
@@ -199,22 +124,8 @@ async def _json_body(request: Request, limit: int) -> Any:
         raise BadUserInput(f"The body is not valid JSON: {exc}.", field=None) from exc
 
 
-def _error_body(exc: NexusError) -> dict[str, Any]:
-    details = dict(exc.details)
-    path = details.pop("field", None)
-    return {"error": exc.message, "code": exc.code.value, "path": path or "", **details}
-
-
 def _error(exc: NexusError) -> Response:
-    status = {
-        "BAD_USER_INPUT": 400,
-        "UNAUTHENTICATED": 401,
-        "FORBIDDEN": 403,
-        "NOT_FOUND": 404,
-        "RATE_LIMITED": 429,
-        "UNAVAILABLE": 503,
-    }.get(exc.code.value, 500)
-    return JSONResponse(_error_body(exc), status_code=status)
+    return JSONResponse(error_body(exc), status_code=exc.code.http_status)
 
 
 def _failure(exc: Exception) -> Response:

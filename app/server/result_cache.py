@@ -22,13 +22,13 @@ write committed; an answer computed while a write commits carries the older vers
 no later request reads. A newer version replaces the answer kept instead of adding one:
 Redis holds at most one answer per audience and request, however often the data changes.
 
-Only queries whose every root field reads the shared catalogue are cached (`CACHEABLE`):
-never a mutation, `me`, `changes`, or the stewards' policy and audit fields. Results with
-errors are not kept. Answers live in Redis, shared by every worker and replica, for
-`NEXUS_RESULT_CACHE_TTL` seconds (0 turns the cache off). Requests arriving while the
-same answer for the same version is being computed in their process wait for it instead of
-computing it again: after a deploy, a thousand users asking for the same page cost one
-execution per process, not a thousand. A request sent with
+Only queries whose every root field reads the shared catalogue are cached (the fields declare
+it: `resolvers.caching`): never a mutation, `me`, `changes`, or the stewards' policy and
+audit fields. Results with errors are not kept. Answers live in Redis, shared by every
+worker and replica, for `NEXUS_RESULT_CACHE_TTL` seconds (0 turns the cache off).
+Requests arriving while the same answer for the same version is being computed in their
+process wait for it instead of computing it again: after a deploy, a thousand users asking
+for the same page cost one execution per process, not a thousand. A request sent with
 `Cache-Control: no-cache` is answered fresh (and its answer kept); `no-store` skips the
 cache entirely. When Redis or Postgres cannot be read, requests run as they would without
 it.
@@ -39,7 +39,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
-import inspect
 import json
 import logging
 import time
@@ -49,7 +48,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import orjson
 import redis.asyncio as aioredis
 from graphql import (
@@ -65,42 +63,20 @@ from graphql import (
     parse,
 )
 from prometheus_client import Counter
-from sqlalchemy import text
-from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.types import ExecutionResult
 
-from app.access.control import AccessControl, Rule
+from app.access.control import AccessControl
+from app.access.rules import Rule
 from app.core.settings import Settings
+from app.projection.version import DataVersion
 
 log = logging.getLogger("nexus.result_cache")
 
-# Root fields that read the catalogue every member of an organisation shares: answers depend
-# only on the data and on the caller's access decisions.
-CACHEABLE = frozenset(
-    {
-        "__typename",
-        "node",
-        "nodes",
-        "entity",
-        "entities",
-        "dataset",
-        "datasets",
-        "job",
-        "lineage",
-        "impact",
-        "path",
-        "search",
-    }
-)
 KEY_PREFIX = "nexus:result:"
 # Longer documents are run without the cache (and meet the token limit there); with at most
 # 256 documents remembered, what a client can make the process hold stays small.
 MAX_QUERY_LENGTH = 16 * 1024
 RETRY_AFTER_REDIS = 2.0
-# After a failed read of the data version, requests skip the cache for this long instead of
-# each waiting on a reconnection attempt.
-RETRY_AFTER = 1.0
 
 REQUESTS = Counter(
     "nexus_result_cache_requests",
@@ -112,8 +88,11 @@ REQUESTS = Counter(
 
 
 @lru_cache(maxsize=256)
-def is_cacheable(query: str, operation_name: str | None, max_tokens: int) -> bool:
-    """Whether the operation is a query whose root fields are all in `CACHEABLE`.
+def is_cacheable(
+    query: str, operation_name: str | None, max_tokens: int, cacheable: frozenset[str]
+) -> bool:
+    """Whether the operation is a query whose root fields are all `cacheable` (the fields
+    that declare themselves so: `resolvers.caching`).
     Documents that do not parse within the token limit are not: running them reports why.
     Over-long documents are not even parsed here (the limit holds however long they are)."""
     if len(query) > MAX_QUERY_LENGTH:
@@ -131,7 +110,7 @@ def is_cacheable(query: str, operation_name: str | None, max_tokens: int) -> boo
         if isinstance(definition, FragmentDefinitionNode)
     }
     return all(
-        name in CACHEABLE for name in _root_fields(operation.selection_set, fragments, set())
+        name in cacheable for name in _root_fields(operation.selection_set, fragments, set())
     )
 
 
@@ -258,99 +237,6 @@ def cache_key(
     # surrogates are escaped rather than refused.
     digest.update(json.dumps(variables or {}, sort_keys=True, default=str).encode())
     return KEY_PREFIX + digest.hexdigest()
-
-
-class DataVersion:
-    """Postgres' current snapshot, as a string that changes with every committed write.
-
-    One statement at a time on a connection of its own, so that a busy pool cannot hold up
-    requests the cache could answer. Callers arriving while a read is waiting to start
-    share it; callers arriving once it has started wait for the next one, because a
-    snapshot taken before a caller arrived could miss a write that caller already saw
-    committed (its own mutation, say).
-    """
-
-    def __init__(self, url: URL, *, timeout: float) -> None:
-        # Connected as the engine connects (host, credentials, `ssl` and the other URL
-        # options), less what only SQLAlchemy's adapter takes.
-        _, options = url.get_dialect()().create_connect_args(url)
-        accepted = inspect.signature(asyncpg.connect).parameters
-        self._options = {name: value for name, value in options.items() if name in accepted}
-        self._timeout = timeout
-        # Back off for at least as long as a read may take, so that a Postgres that does
-        # not answer costs a request one timeout at most, not one per queued read.
-        self._retry_after = max(RETRY_AFTER, timeout)
-        self._connection: asyncpg.Connection | None = None
-        self._lock = asyncio.Lock()
-        self._waiting: asyncio.Future[str | None] | None = None
-        self._failed_at = float("-inf")
-        self._reads: set[asyncio.Task[None]] = set()
-
-    async def read(self) -> str | None:
-        """The version, or None when Postgres could not be read."""
-        if self._backing_off():
-            return None
-        shared = self._waiting
-        if shared is None:
-            shared = self._waiting = asyncio.get_running_loop().create_future()
-            task = asyncio.ensure_future(self._read_for(shared))
-            self._reads.add(task)
-            task.add_done_callback(self._reads.discard)
-        # Shielded: one caller giving up must not cancel the read others wait for.
-        return await asyncio.shield(shared)
-
-    async def _read_for(self, shared: asyncio.Future[str | None]) -> None:
-        value: str | None = None
-        try:
-            async with self._lock:
-                if self._waiting is shared:
-                    self._waiting = None  # from here on, a new caller needs a new read
-                if self._backing_off():  # the read ahead of this one failed
-                    return
-                try:
-                    value = await self._fetch()
-                except Exception as exc:
-                    log.warning("data version unreadable, result cache skipped: %s", exc)
-                    self._failed_at = time.monotonic()
-                    await self._drop()
-        finally:
-            # Also when cancelled (shutdown): no waiter is left hanging.
-            if self._waiting is shared:
-                self._waiting = None
-            if not shared.done():
-                shared.set_result(value)
-
-    def _backing_off(self) -> bool:
-        return time.monotonic() - self._failed_at < self._retry_after
-
-    async def _fetch(self) -> str:
-        async with asyncio.timeout(self._timeout):
-            if self._connection is None or self._connection.is_closed():
-                self._connection = await asyncpg.connect(**self._options)
-            value = await self._connection.fetchval(
-                "SELECT pg_postmaster_start_time()::text || '/' || pg_current_snapshot()::text"
-            )
-        return str(value)
-
-    async def _drop(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            connection.terminate()
-
-    async def close(self) -> None:
-        """Stop: reads in flight are cancelled (their callers get None) and the connection
-        is dropped without waiting on a Postgres that may not answer."""
-        for task in list(self._reads):
-            task.cancel()
-        await asyncio.gather(*self._reads, return_exceptions=True)
-        await self._drop()
-
-
-async def advance(connection: AsyncConnection) -> None:
-    """Give the current transaction an id, so that its commit changes every reader's
-    snapshot: for writers that change what queries return without writing to Postgres
-    (the graph rebuild)."""
-    await connection.execute(text("SELECT pg_current_xact_id()"))
 
 
 class ResultCache:

@@ -259,7 +259,7 @@ def upgrade() -> None:
     )
     # ### end Alembic commands ###
     # Full-text search: expression indexes (autogenerate skips these; keep the expression in
-    # step with app.models.search_vector).
+    # step with app.core.models.search_vector).
     for table in ("entities", "datasets", "jobs"):
         op.create_index(
             f"ix_{table}_search",

@@ -14,8 +14,8 @@ from app.core.errors import BadUserInput
 from app.core.scope import Role
 from resolvers.audit.types import AuditEntry, AuditEntryConnection, AuditEntryEdge
 from resolvers.context import Info
-from resolvers.entities.types import page_size
 from resolvers.node import PageInfo, from_global_id
+from resolvers.pagination import page_size
 from resolvers.permissions import requires
 
 
@@ -83,10 +83,5 @@ class AuditQueries:
         edges = [AuditEntryEdge(cursor=str(row.id), node=AuditEntry(record=row)) for row in rows]
         return AuditEntryConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=has_next,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=PageInfo.of(edges, has_next=has_next, has_previous=after is not None),
         )

@@ -11,6 +11,8 @@ from app.changes.records import Change
 from app.live.channel import LiveSubscription, SlowConsumer
 from resolvers.changes.visibility import visible_changes
 from resolvers.context import Context, Info
+from resolvers.datasets.loaders import DatasetLoaders
+from resolvers.entities.loaders import EntityLoaders
 
 log = logging.getLogger(__name__)
 
@@ -43,17 +45,19 @@ async def _prime(context: Context, change: Change) -> None:
     if reads.entities:
         ids = list(reads.entities)
         shown = access.present_entities([reads.entities[key] for key in ids])
-        context.entities.entity_by_id.prime_many(dict(zip(ids, shown, strict=True)))
+        context.loaders(EntityLoaders).entity_by_id.prime_many(dict(zip(ids, shown, strict=True)))
     if reads.relationships:
-        context.entities.relationship_by_id.prime_many(reads.relationships)
+        context.loaders(EntityLoaders).relationship_by_id.prime_many(reads.relationships)
     if reads.datasets:
         keys = list(reads.datasets)
         datasets = access.present_datasets([reads.datasets[key] for key in keys])
-        context.datasets.dataset_by_id.prime_many(dict(zip(keys, datasets, strict=True)))
+        context.loaders(DatasetLoaders).dataset_by_id.prime_many(
+            dict(zip(keys, datasets, strict=True))
+        )
     if reads.jobs:
         keys = list(reads.jobs)
         jobs = access.present_jobs([reads.jobs[key] for key in keys])
-        context.datasets.job_by_id.prime_many(dict(zip(keys, jobs, strict=True)))
+        context.loaders(DatasetLoaders).job_by_id.prime_many(dict(zip(keys, jobs, strict=True)))
 
 
 async def _changes(context: Context, subscription: LiveSubscription) -> AsyncIterator[Change]:

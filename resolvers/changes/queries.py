@@ -10,7 +10,7 @@ from app.core.scope import Role
 from resolvers.changes.types import ChangeEvent
 from resolvers.changes.visibility import visible_changes
 from resolvers.context import Info
-from resolvers.entities.types import page_size
+from resolvers.pagination import page_size
 from resolvers.permissions import requires
 
 

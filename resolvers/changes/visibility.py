@@ -8,11 +8,13 @@ from collections.abc import Sequence
 from app.changes.records import Change
 from app.core.scope import Role
 from resolvers.context import Context
+from resolvers.datasets.loaders import DatasetLoaders
+from resolvers.entities.loaders import EntityLoaders
 
 
 async def visible_changes(context: Context, changes: Sequence[Change]) -> list[Change]:
     """Batched: one load of the entities and one of the relationships, whatever the count."""
-    loaders = context.entities
+    loaders = context.loaders(EntityLoaders)
     rel_ids = [c.aggregate_id for c in changes if c.aggregate_type == "relationship"]
     rels = dict(zip(rel_ids, await loaders.relationship_by_id.load_many(rel_ids), strict=True))
     entity_ids = {c.aggregate_id for c in changes if c.aggregate_type == "entity"}
@@ -28,9 +30,9 @@ async def visible_changes(context: Context, changes: Sequence[Change]) -> list[C
         {c.aggregate_id for c in changes if c.aggregate_type == "job"}
         | {e for c in changes if c.aggregate_type == "run" for e in c.endpoints}
     )
-    found_jobs = await context.datasets.job_by_id.load_many(job_ids)
+    found_jobs = await context.loaders(DatasetLoaders).job_by_id.load_many(job_ids)
     readable_jobs = {key for key, j in zip(job_ids, found_jobs, strict=True) if j is not None}
-    found_datasets = await context.datasets.dataset_by_id.load_many(dataset_ids)
+    found_datasets = await context.loaders(DatasetLoaders).dataset_by_id.load_many(dataset_ids)
     readable_datasets: set[uuid.UUID] = {
         key for key, d in zip(dataset_ids, found_datasets, strict=True) if d is not None
     }

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
 from strawberry.dataloader import DataLoader
 
-from app.access.control import AccessControl
 from app.core.models import Dataset, DatasetVersion, Entity, Job, Run
 from app.core.scope import Scope
 from app.datasets import descriptions as description_records
 from app.datasets import jobs as job_records
 from app.datasets import records as dataset_records
 from app.runtime.state import AppState
+from resolvers.loaders import AccessGetter, LoaderBundle
 
 RUNS_PER_JOB = 20
-
-AccessGetter = Callable[[], Awaitable[AccessControl]]
 
 
 class DatasetByIdLoader(DataLoader[uuid.UUID, Dataset | None]):
@@ -161,8 +159,9 @@ class EntitiesByDatasetLoader(DataLoader[uuid.UUID, list[Entity]]):
         return [[e for e in access.present_entities(items) if e is not None] for items in found]
 
 
-class DatasetLoaders:
+class DatasetLoaders(LoaderBundle):
     def __init__(self, state: AppState, scope: Scope, access: AccessGetter) -> None:
+        super().__init__(state, scope, access)
         self.dataset_by_id = DatasetByIdLoader(state, scope, access)
         self.readable_by_id = ReadableByIdLoader(state, access)
         self.versions_by_dataset = VersionsByDatasetLoader(state)

@@ -8,7 +8,7 @@ import strawberry
 from app.core import models
 from app.core.scope import Role
 from app.datasets import descriptions, records
-from app.entities.records import WriteResult
+from app.journal.record import WriteResult
 from resolvers.context import Info
 from resolvers.datasets.types import Dataset
 from resolvers.node import expect_global_id

@@ -10,10 +10,12 @@ from app.core.pagination import Cursor
 from app.core.scope import Role
 from app.datasets import jobs as job_records
 from app.datasets import records
+from resolvers.caching import CACHEABLE
 from resolvers.context import Info
+from resolvers.datasets.loaders import DatasetLoaders
 from resolvers.datasets.types import Dataset, Job
-from resolvers.entities.types import page_size
 from resolvers.node import PageInfo, expect_global_id
+from resolvers.pagination import page_size
 from resolvers.permissions import requires
 
 
@@ -32,6 +34,7 @@ class DatasetConnection:
 @strawberry.type
 class DatasetQueries:
     @strawberry.field(
+        metadata=CACHEABLE,
         extensions=requires(Role.VIEWER),
         description="One dataset by ID, or by namespace and name; NOT_FOUND when there is none.",
     )
@@ -45,7 +48,9 @@ class DatasetQueries:
         if id is not None:
             if namespace is not None or name is not None:
                 raise BadUserInput("Give either id or namespace + name, not both.", field="id")
-            record = await info.context.datasets.dataset_by_id.load(expect_global_id(id, "Dataset"))
+            record = await info.context.loaders(DatasetLoaders).dataset_by_id.load(
+                expect_global_id(id, "Dataset")
+            )
         elif namespace is not None and name is not None:
             found = await records.dataset_by_name(
                 info.context.state.sessions,
@@ -61,6 +66,7 @@ class DatasetQueries:
         return Dataset(record=record)
 
     @strawberry.field(
+        metadata=CACHEABLE,
         extensions=requires(Role.VIEWER),
         description="Datasets ordered by namespace and name, a page at a time.",
     )
@@ -82,24 +88,19 @@ class DatasetQueries:
             visible=access.visible_clause(DATASET_COLUMNS),
         )
         # Hidden rows are already left out in SQL; this masks sensitive descriptions.
-        shown = access.present_datasets(page.items)
-        edges = []
-        for item, c in zip(shown, page.cursors, strict=True):
-            if item is not None:
-                info.context.datasets.dataset_by_id.prime(item.id, item)
-                edges.append(DatasetEdge(cursor=c.encode(), node=Dataset(record=item)))
+        shown = page.shown(access.present_datasets(page.items))
+        for item, _ in shown:
+            info.context.loaders(DatasetLoaders).dataset_by_id.prime(item.id, item)
+        edges = [DatasetEdge(cursor=c.encode(), node=Dataset(record=item)) for item, c in shown]
         return DatasetConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=PageInfo.of(edges, has_next=page.has_next, has_previous=after is not None),
         )
 
     @strawberry.field(
-        extensions=requires(Role.VIEWER), description="One job by ID, or by namespace and name."
+        metadata=CACHEABLE,
+        extensions=requires(Role.VIEWER),
+        description="One job by ID, or by namespace and name.",
     )
     async def job(
         self,
@@ -109,7 +110,9 @@ class DatasetQueries:
         name: str | None = None,
     ) -> Job:
         if id is not None:
-            record = await info.context.datasets.job_by_id.load(expect_global_id(id, "Job"))
+            record = await info.context.loaders(DatasetLoaders).job_by_id.load(
+                expect_global_id(id, "Job")
+            )
         elif namespace is not None and name is not None:
             async with info.context.state.sessions() as session:
                 found = await job_records.job_by_name(

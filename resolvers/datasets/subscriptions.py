@@ -11,10 +11,11 @@ import strawberry
 from app.changes.records import Change
 from app.core.errors import BadUserInput
 from app.core.scope import Role
-from graph.lineage import MAX_DEPTH, LineageKey, traversals
+from app.lineage.traversal import MAX_DEPTH, LineageKey, traversals
 from resolvers.changes.live import live_changes, live_stream
 from resolvers.changes.types import ChangeAction, change_action, change_object_id
 from resolvers.context import Info
+from resolvers.datasets.loaders import DatasetLoaders
 from resolvers.datasets.types import Dataset, Job
 from resolvers.node import expect_global_id, to_global_id
 from resolvers.permissions import requires
@@ -63,20 +64,21 @@ class DatasetChange:
     async def dataset(self, info: Info) -> Dataset | None:
         if self.change.aggregate_type != "dataset":
             return None
-        record = await info.context.datasets.dataset_by_id.load(self.change.aggregate_id)
+        record = await info.context.loaders(DatasetLoaders).dataset_by_id.load(
+            self.change.aggregate_id
+        )
         return Dataset(record=record) if record is not None else None
 
     @strawberry.field(description="The job as it is now (null unless a job changed).")
     async def job(self, info: Info) -> Job | None:
         if self.change.aggregate_type != "job":
             return None
-        record = await info.context.datasets.job_by_id.load(self.change.aggregate_id)
+        record = await info.context.loaders(DatasetLoaders).job_by_id.load(self.change.aggregate_id)
         return Job(record=record) if record is not None else None
 
 
 async def _neighbourhood(info: Info, dataset_id: uuid.UUID, depth: int) -> set[uuid.UUID]:
     """The dataset and every dataset within `depth` hops up- or downstream of it."""
-    org = str(info.context.scope.organization_id)
     keys = [
         LineageKey(
             root=str(dataset_id),
@@ -86,7 +88,7 @@ async def _neighbourhood(info: Info, dataset_id: uuid.UUID, depth: int) -> set[u
         )
         for direction in ("UPSTREAM", "DOWNSTREAM")
     ]
-    found = await traversals(info.context.state.graph, org=org, keys=keys)
+    found = await traversals(info.context.state.graph, info.context.scope, keys)
     return {dataset_id} | {uuid.UUID(node) for result in found for node in result.nodes}
 
 

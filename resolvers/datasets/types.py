@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from app.access.control import dataset_resource
+from app.access.resources import dataset_resource
 from app.core import models
 from app.core.errors import NotFound
 from app.datasets.records import field_id
 from resolvers.context import Info
+from resolvers.datasets.loaders import DatasetLoaders
 from resolvers.node import Node, to_global_id
+from resolvers.node_types import NodeType
 
 if TYPE_CHECKING:
     from resolvers.entities.types import Entity
@@ -168,7 +170,7 @@ class Dataset(Node):
 
     async def _versions(self, info: Info) -> list[models.DatasetVersion]:
         """The schema versions, oldest first, masked as the current schema is."""
-        rows = await info.context.datasets.versions_by_dataset.load(self.record.id)
+        rows = await info.context.loaders(DatasetLoaders).versions_by_dataset.load(self.record.id)
         return (await info.context.access()).present_versions(self.record, rows)
 
     @strawberry.field(description="Increases on every change of this dataset.")
@@ -210,12 +212,12 @@ class Dataset(Node):
 
     @strawberry.field(description="Jobs that write this dataset.")
     async def producers(self, info: Info) -> list[Job]:
-        jobs = await info.context.datasets.producers_by_dataset.load(self.record.id)
+        jobs = await info.context.loaders(DatasetLoaders).producers_by_dataset.load(self.record.id)
         return [Job(record=job) for job in jobs]
 
     @strawberry.field(description="Jobs that read this dataset.")
     async def consumers(self, info: Info) -> list[Job]:
-        jobs = await info.context.datasets.consumers_by_dataset.load(self.record.id)
+        jobs = await info.context.loaders(DatasetLoaders).consumers_by_dataset.load(self.record.id)
         return [Job(record=job) for job in jobs]
 
     @strawberry.field(description="Entities of the knowledge graph that describe this dataset.")
@@ -224,7 +226,9 @@ class Dataset(Node):
     ) -> list[Annotated[Entity, strawberry.lazy("resolvers.entities.types")]]:
         from resolvers.entities.types import Entity
 
-        records = await info.context.datasets.entities_by_dataset.load(self.record.id)
+        records = await info.context.loaders(DatasetLoaders).entities_by_dataset.load(
+            self.record.id
+        )
         return [Entity(record=record) for record in records]
 
     @strawberry.field(
@@ -328,26 +332,34 @@ class Job(Node):
 
     @strawberry.field(description="The latest runs, newest first (at most 20).")
     async def runs(self, info: Info) -> list[Run]:
-        rows = await info.context.datasets.runs_by_job.load(self.record.id)
+        rows = await info.context.loaders(DatasetLoaders).runs_by_job.load(self.record.id)
         return [Run(record=row) for row in rows]
 
     @strawberry.field(description="The most recently started run.")
     async def latest_run(self, info: Info) -> Run | None:
-        rows = await info.context.datasets.runs_by_job.load(self.record.id)
+        rows = await info.context.loaders(DatasetLoaders).runs_by_job.load(self.record.id)
         return Run(record=rows[0]) if rows else None
 
 
 async def dataset_or_none(info: Info, dataset_id: uuid.UUID) -> Dataset | None:
-    record = await info.context.datasets.dataset_by_id.load(dataset_id)
+    record = await info.context.loaders(DatasetLoaders).dataset_by_id.load(dataset_id)
     return Dataset(record=record) if record is not None else None
 
 
 async def job_or_none(info: Info, job_id: uuid.UUID) -> Job | None:
-    record = await info.context.datasets.job_by_id.load(job_id)
+    record = await info.context.loaders(DatasetLoaders).job_by_id.load(job_id)
     return Job(record=record) if record is not None else None
 
 
 async def datasets_in_order(info: Info, ids: list[uuid.UUID]) -> list[Dataset]:
-    records = await info.context.datasets.dataset_by_id.load_many(ids)
+    records = await info.context.loaders(DatasetLoaders).dataset_by_id.load_many(ids)
     found = [r for r in records if r is not None and r.deleted_at is None]
     return [Dataset(record=r) for r in sorted(found, key=lambda r: (r.namespace, r.name))]
+
+
+async def _run_node(info: Info, run_id: uuid.UUID) -> Run | None:
+    record = await info.context.loaders(DatasetLoaders).run_by_id.load(run_id)
+    return Run(record=record) if record is not None else None
+
+
+NODES = (NodeType(Dataset, dataset_or_none), NodeType(Job, job_or_none), NodeType(Run, _run_node))

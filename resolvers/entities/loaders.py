@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
 from strawberry.dataloader import DataLoader
 
-from app.access.control import AccessControl
 from app.core.models import Entity, Relationship
 from app.core.scope import Scope
-from app.entities import records
-from app.runtime.state import AppState
-from graph import entities as graph_entities
-from graph.entities import (
+from app.entities import neighbors, records
+from app.entities.neighbors import (
     Neighborhood,
     NeighborhoodKey,
     RelationshipPage,
     RelationshipPageKey,
 )
-
-AccessGetter = Callable[[], Awaitable[AccessControl]]
+from app.runtime.state import AppState
+from resolvers.loaders import AccessGetter, LoaderBundle
 
 
 class EntityByIdLoader(DataLoader[uuid.UUID, Entity | None]):
@@ -57,9 +54,7 @@ class RelationshipPageByEntityLoader(DataLoader[RelationshipPageKey, Relationshi
         super().__init__(load_fn=self._load)
 
     async def _load(self, keys: list[RelationshipPageKey]) -> Sequence[RelationshipPage]:
-        return await graph_entities.relationship_pages(
-            self._state.graph, org=str(self._scope.organization_id), keys=keys
-        )
+        return await neighbors.relationship_pages(self._state.graph, self._scope, keys)
 
 
 class NeighborhoodByEntityLoader(DataLoader[NeighborhoodKey, Neighborhood]):
@@ -68,13 +63,12 @@ class NeighborhoodByEntityLoader(DataLoader[NeighborhoodKey, Neighborhood]):
         super().__init__(load_fn=self._load)
 
     async def _load(self, keys: list[NeighborhoodKey]) -> Sequence[Neighborhood]:
-        return await graph_entities.neighborhoods(
-            self._state.graph, org=str(self._scope.organization_id), keys=keys
-        )
+        return await neighbors.neighborhoods(self._state.graph, self._scope, keys)
 
 
-class EntityLoaders:
+class EntityLoaders(LoaderBundle):
     def __init__(self, state: AppState, scope: Scope, access: AccessGetter) -> None:
+        super().__init__(state, scope, access)
         self.entity_by_id = EntityByIdLoader(state, scope, access)
         self.relationship_by_id = RelationshipByIdLoader(state, scope)
         self.relationship_page_by_entity = RelationshipPageByEntityLoader(state, scope)

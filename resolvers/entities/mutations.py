@@ -1,4 +1,4 @@
-"""Entity mutations. Each is one use case in `app.entities.records` (one transaction), then a
+"""Entity mutations. Each is one use case in `app.entities.writes` (one transaction), then a
 bounded wait for its graph projection so the caller can read its own write."""
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from strawberry.scalars import JSON
 from app.core import models
 from app.core.errors import BadUserInput
 from app.core.scope import Role
-from app.entities import records
-from app.entities.records import EntityChanges, WriteResult
+from app.entities import records, writes
+from app.entities.writes import EntityChanges
+from app.journal.record import WriteResult
 from resolvers.context import Info
 from resolvers.entities.types import Entity, Relationship
 from resolvers.node import expect_global_id, to_global_id
@@ -107,7 +108,7 @@ class EntityMutations:
         description="Create an entity.",
     )
     async def create_entity(self, info: Info, input: CreateEntityInput) -> EntityPayload:
-        result = await records.create_entity(
+        result = await writes.create_entity(
             info.context.state.sessions,
             scope=info.context.scope,
             kind=input.kind,
@@ -125,7 +126,7 @@ class EntityMutations:
         description="Change some fields of an entity.",
     )
     async def update_entity(self, info: Info, input: UpdateEntityInput) -> EntityPayload:
-        result = await records.update_entity(
+        result = await writes.update_entity(
             info.context.state.sessions,
             scope=info.context.scope,
             entity_id=expect_global_id(input.id, "Entity"),
@@ -149,7 +150,7 @@ class EntityMutations:
     async def delete_entity(
         self, info: Info, id: strawberry.ID, expected_version: int | None = None
     ) -> EntityPayload:
-        result = await records.delete_entity(
+        result = await writes.delete_entity(
             info.context.state.sessions,
             scope=info.context.scope,
             entity_id=expect_global_id(id, "Entity"),
@@ -163,7 +164,7 @@ class EntityMutations:
         description="Bring back a deleted entity with its relationships.",
     )
     async def restore_entity(self, info: Info, id: strawberry.ID) -> EntityPayload:
-        result = await records.restore_entity(
+        result = await writes.restore_entity(
             info.context.state.sessions,
             scope=info.context.scope,
             entity_id=expect_global_id(id, "Entity"),
@@ -176,7 +177,7 @@ class EntityMutations:
         description="Add a typed relationship from one entity to another.",
     )
     async def relate_entities(self, info: Info, input: RelateEntitiesInput) -> RelationshipPayload:
-        result = await records.relate_entities(
+        result = await writes.relate_entities(
             info.context.state.sessions,
             scope=info.context.scope,
             source_id=expect_global_id(input.source_id, "Entity", field="sourceId"),
@@ -200,7 +201,7 @@ class EntityMutations:
     async def unrelate_entities(self, info: Info, input: UnrelateEntitiesInput) -> UnrelatePayload:
         state, scope = info.context.state, info.context.scope
         relationship_id = await _relationship_to_remove(info, input)
-        result = await records.unrelate_entities(
+        result = await writes.unrelate_entities(
             state.sessions,
             scope=scope,
             relationship_id=relationship_id,

@@ -12,9 +12,12 @@ from app.core.pagination import Cursor
 from app.core.scope import Role
 from app.entities import records
 from app.entities.records import EntityFilter, EntityOrder
+from resolvers.caching import CACHEABLE
 from resolvers.context import Info
-from resolvers.entities.types import Entity, EntityConnection, EntityEdge, page_size
+from resolvers.entities.loaders import EntityLoaders
+from resolvers.entities.types import Entity, EntityConnection, EntityEdge
 from resolvers.node import PageInfo, expect_global_id
+from resolvers.pagination import page_size
 from resolvers.permissions import requires
 
 
@@ -62,17 +65,19 @@ class EntityOrderInput:
 @strawberry.type
 class EntityQueries:
     @strawberry.field(
+        metadata=CACHEABLE,
         extensions=requires(Role.VIEWER),
         description="One entity by ID; a NOT_FOUND error when there is none.",
     )
     async def entity(self, info: Info, id: strawberry.ID) -> Entity | None:
         raw = expect_global_id(id, "Entity")
-        record = await info.context.entities.entity_by_id.load(raw)
+        record = await info.context.loaders(EntityLoaders).entity_by_id.load(raw)
         if record is None:
             raise NotFound("No entity has this id.", id=id)
         return Entity(record=record)
 
     @strawberry.field(
+        metadata=CACHEABLE,
         extensions=requires(Role.VIEWER),
         description="Entities, filtered and ordered, a page at a time.",
     )
@@ -105,26 +110,18 @@ class EntityQueries:
             first=size,
             after=cursor,
         )
-        shown = [item for item in access.present_entities(page.items) if item is not None]
-        for item in shown:
-            info.context.entities.entity_by_id.prime(item.id, item)
+        shown = page.shown(access.present_entities(page.items))
+        for item, _ in shown:
+            info.context.loaders(EntityLoaders).entity_by_id.prime(item.id, item)
 
         async def count() -> int:
             return await records.count_entities(
                 state.sessions, organization_id=scope.organization_id, flt=flt
             )
 
-        edges = [
-            EntityEdge(cursor=c.encode(), node=Entity(record=item))
-            for item, c in zip(shown, page.cursors, strict=True)
-        ]
+        edges = [EntityEdge(cursor=c.encode(), node=Entity(record=item)) for item, c in shown]
         return EntityConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=PageInfo.of(edges, has_next=page.has_next, has_previous=after is not None),
             counter=count,
         )

@@ -12,6 +12,7 @@ from app.core.scope import Role
 from resolvers.changes.live import live_changes
 from resolvers.changes.types import ChangeAction, change_action, change_object_id
 from resolvers.context import Info
+from resolvers.entities.loaders import EntityLoaders
 from resolvers.entities.types import Entity, Relationship, relationship_from_id
 from resolvers.node import expect_global_id, to_global_id
 from resolvers.permissions import requires
@@ -41,7 +42,9 @@ class EntityChange:
     async def entity(self, info: Info) -> Entity | None:
         if self.change.aggregate_type != "entity":
             return None
-        record = await info.context.entities.entity_by_id.load(self.change.aggregate_id)
+        record = await info.context.loaders(EntityLoaders).entity_by_id.load(
+            self.change.aggregate_id
+        )
         return Entity(record=record) if record is not None else None
 
     @strawberry.field(description="The relationship as it is now; null once it is removed.")

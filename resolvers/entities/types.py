@@ -13,9 +13,13 @@ from strawberry.scalars import JSON
 
 from app.core import models
 from app.core.errors import BadUserInput
-from graph.entities import NeighborhoodKey, RelationshipEdge, RelationshipPageKey
+from app.entities.neighbors import NeighborhoodKey, RelationshipEdge, RelationshipPageKey
 from resolvers.context import Info
+from resolvers.datasets.loaders import DatasetLoaders
+from resolvers.entities.loaders import EntityLoaders
 from resolvers.node import Node, PageInfo, expect_global_id, to_global_id
+from resolvers.node_types import NodeType
+from resolvers.pagination import PartialReason, page_size
 
 if TYPE_CHECKING:
     from resolvers.datasets.types import Dataset
@@ -29,25 +33,6 @@ class RelationshipDirection(enum.Enum):
     OUTGOING = "OUTGOING"
     INCOMING = "INCOMING"
     BOTH = "BOTH"
-
-
-@strawberry.enum(description="Why a traversal result is incomplete.")
-class PartialReason(enum.Enum):
-    DEPTH_LIMIT = "DEPTH_LIMIT"
-    PER_HOP_LIMIT = "PER_HOP_LIMIT"
-    NODE_LIMIT = "NODE_LIMIT"
-    RESTRICTED = "RESTRICTED"
-
-
-def page_size(info: Info, first: int | None, *, field: str = "first") -> int:
-    settings = info.context.state.settings
-    if first is None:
-        return settings.default_page_size
-    if not 0 <= first <= settings.max_page_size:
-        raise BadUserInput(
-            f"{field} must be between 0 and {settings.max_page_size} (got {first}).", field=field
-        )
-    return first
 
 
 @strawberry.type(description="A thing in the knowledge graph: a person, team, system, concept...")
@@ -104,7 +89,7 @@ class Entity(Node):
     ) -> list[Annotated[Dataset, strawberry.lazy("resolvers.datasets.types")]]:
         from resolvers.datasets.types import Dataset
 
-        records = await info.context.datasets.datasets_by_entity.load(self.record.id)
+        records = await info.context.loaders(DatasetLoaders).datasets_by_entity.load(self.record.id)
         return [Dataset(record=record) for record in records]
 
     @strawberry.field(description="Relationships of this entity, a page at a time.")
@@ -130,7 +115,7 @@ class Entity(Node):
             after=after_id,
             count=_selects(info, "totalCount"),
         )
-        page = await info.context.entities.relationship_page_by_entity.load(key)
+        page = await info.context.loaders(EntityLoaders).relationship_page_by_entity.load(key)
         edges = [
             RelationshipEdgeType(
                 cursor=to_global_id("Relationship", e.id), node=Relationship(edge=e)
@@ -139,12 +124,7 @@ class Entity(Node):
         ]
         return RelationshipConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=PageInfo.of(edges, has_next=page.has_next, has_previous=after is not None),
             total=page.total,
         )
 
@@ -176,11 +156,11 @@ class Entity(Node):
             direction=direction.value,
             types=tuple(t.strip().upper() for t in types) if types is not None else None,
         )
-        result = await info.context.entities.neighborhood_by_entity.load(key)
+        result = await info.context.loaders(EntityLoaders).neighborhood_by_entity.load(key)
         ids = [uuid.UUID(node) for node in result.nodes]
         # Hidden neighbours stay in place as restricted placeholders: the shape is honest,
         # nothing about them is told.
-        visible = await info.context.entities.entity_by_id.load_many(ids)
+        visible = await info.context.loaders(EntityLoaders).entity_by_id.load_many(ids)
         restricted = {entity_id for entity_id, seen in zip(ids, visible, strict=True) if not seen}
         reasons = {PartialReason(r) for r in result.partial_reasons}
         if restricted:
@@ -227,12 +207,16 @@ class Relationship(Node):
 
     @strawberry.field(description="Free-form JSON object of attributes.")
     async def properties(self, info: Info) -> JSON:
-        record = await info.context.entities.relationship_by_id.load(uuid.UUID(self.edge.id))
+        record = await info.context.loaders(EntityLoaders).relationship_by_id.load(
+            uuid.UUID(self.edge.id)
+        )
         return cast(JSON, record.properties if record is not None else {})
 
     @strawberry.field
     async def created_at(self, info: Info) -> datetime | None:
-        record = await info.context.entities.relationship_by_id.load(uuid.UUID(self.edge.id))
+        record = await info.context.loaders(EntityLoaders).relationship_by_id.load(
+            uuid.UUID(self.edge.id)
+        )
         return record.created_at if record is not None else None
 
     @classmethod
@@ -314,12 +298,12 @@ class Neighborhood:
 
 
 async def relationship_from_id(info: Info, relationship_id: uuid.UUID) -> Relationship | None:
-    record = await info.context.entities.relationship_by_id.load(relationship_id)
+    record = await info.context.loaders(EntityLoaders).relationship_by_id.load(relationship_id)
     return Relationship.from_record(record) if record is not None else None
 
 
 async def _entity(info: Info, raw_id: str) -> Entity | None:
-    record = await info.context.entities.entity_by_id.load(uuid.UUID(raw_id))
+    record = await info.context.loaders(EntityLoaders).entity_by_id.load(uuid.UUID(raw_id))
     return Entity(record=record) if record is not None else None
 
 
@@ -333,3 +317,11 @@ def _selects(info: Info, name: str) -> bool:
         if not hasattr(selection, "arguments"):  # a fragment: look inside it
             pending.extend(getattr(selection, "selections", []))
     return False
+
+
+async def _entity_node(info: Info, entity_id: uuid.UUID) -> Entity | None:
+    record = await info.context.loaders(EntityLoaders).entity_by_id.load(entity_id)
+    return Entity(record=record) if record is not None else None
+
+
+NODES = (NodeType(Entity, _entity_node), NodeType(Relationship, relationship_from_id))

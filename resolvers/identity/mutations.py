@@ -14,7 +14,7 @@ from app.identity.sessions import RefreshTokenReused, Session
 from resolvers.context import Info
 from resolvers.identity.types import ApiKey, AuthPayload, CreateApiKeyPayload, User
 from resolvers.node import expect_global_id
-from resolvers.permissions import RoleType, requires
+from resolvers.permissions import RoleType, public, requires
 
 
 @strawberry.input
@@ -51,8 +51,9 @@ def _auth_payload(info: Info, session: Session) -> AuthPayload:
 @strawberry.type
 class IdentityMutations:
     @strawberry.mutation(
+        extensions=public(),
         description="Exchange an email and password for tokens. Repeated failures are "
-        "RATE_LIMITED per user and per client address."
+        "RATE_LIMITED per user and per client address.",
     )
     async def login(
         self,
@@ -81,8 +82,9 @@ class IdentityMutations:
         return _auth_payload(info, session)
 
     @strawberry.mutation(
+        extensions=public(),
         description="Exchange a refresh token for new tokens. Each refresh token works once: "
-        "presenting a used one again revokes every token of its session."
+        "presenting a used one again revokes every token of its session.",
     )
     async def refresh_token(self, info: Info, refresh_token: str) -> AuthPayload:
         state = info.context.state

@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from strawberry.dataloader import DataLoader
 
 from app.core.scope import Scope
+from app.lineage import traversal
+from app.lineage.traversal import LineageKey, Traversal
 from app.runtime.state import AppState
-from graph import lineage as graph_lineage
-from graph.lineage import LineageKey, Traversal
+from resolvers.loaders import AccessGetter, LoaderBundle
 
 
 class TraversalByKeyLoader(DataLoader[LineageKey, Traversal]):
@@ -19,11 +20,10 @@ class TraversalByKeyLoader(DataLoader[LineageKey, Traversal]):
         super().__init__(load_fn=self._load)
 
     async def _load(self, keys: list[LineageKey]) -> Sequence[Traversal]:
-        return await graph_lineage.traversals(
-            self._state.graph, org=str(self._scope.organization_id), keys=keys
-        )
+        return await traversal.traversals(self._state.graph, self._scope, keys)
 
 
-class LineageLoaders:
-    def __init__(self, state: AppState, scope: Scope) -> None:
+class LineageLoaders(LoaderBundle):
+    def __init__(self, state: AppState, scope: Scope, access: AccessGetter) -> None:
+        super().__init__(state, scope, access)
         self.traversal_by_key = TraversalByKeyLoader(state, scope)

@@ -8,11 +8,12 @@ import strawberry
 
 from app.core.errors import BadUserInput, NotFound
 from app.core.scope import Role
-from graph import lineage as graph_lineage
-from graph.lineage import MAX_DEPTH
+from app.lineage import traversal
+from app.lineage.traversal import MAX_DEPTH
+from resolvers.caching import CACHEABLE
 from resolvers.context import Info
+from resolvers.datasets.loaders import DatasetLoaders
 from resolvers.datasets.types import Dataset
-from resolvers.entities.types import PartialReason
 from resolvers.lineage.types import (
     MAX_PER_HOP_LIMIT,
     LineageDirectionInput,
@@ -23,6 +24,7 @@ from resolvers.lineage.types import (
     traverse,
 )
 from resolvers.node import expect_global_id
+from resolvers.pagination import PartialReason
 from resolvers.permissions import requires
 
 
@@ -74,7 +76,7 @@ class LineagePaths:
 
 async def _existing_dataset(info: Info, global_id: str, field: str) -> uuid.UUID:
     raw = expect_global_id(global_id, "Dataset", field=field)
-    record = await info.context.datasets.dataset_by_id.load(raw)
+    record = await info.context.loaders(DatasetLoaders).dataset_by_id.load(raw)
     if record is None or record.deleted_at is not None:
         raise NotFound(f"{field} names no dataset.", id=global_id, field=field)
     return raw
@@ -83,6 +85,7 @@ async def _existing_dataset(info: Info, global_id: str, field: str) -> uuid.UUID
 @strawberry.type
 class LineageQueries:
     @strawberry.field(
+        metadata=CACHEABLE,
         extensions=requires(Role.VIEWER),
         description="Every dataset and distinct edge within `depth` hops (at most 10) of a "
         "dataset, with the job on each edge and the degree of each dataset.",
@@ -100,6 +103,7 @@ class LineageQueries:
         return await lineage_graph(info, root, direction, depth, per_hop_limit)
 
     @strawberry.field(
+        metadata=CACHEABLE,
         extensions=requires(Role.VIEWER),
         description="The datasets downstream of a dataset, with their owners.",
     )
@@ -108,7 +112,7 @@ class LineageQueries:
         root = await _existing_dataset(info, dataset_id, "datasetId")
         result = await traverse(info, str(root), ("DOWNSTREAM",), depth, MAX_PER_HOP_LIMIT)
         ids = [uuid.UUID(node) for node in result.nodes]
-        records = await info.context.datasets.dataset_by_id.load_many(ids)
+        records = await info.context.loaders(DatasetLoaders).dataset_by_id.load_many(ids)
         distances = [distance for distance, _ in result.nodes.values()]
         return Impact(
             datasets=[
@@ -122,6 +126,7 @@ class LineageQueries:
         )
 
     @strawberry.field(
+        metadata=CACHEABLE,
         extensions=requires(Role.VIEWER),
         description="The shortest directed lineage paths from one dataset to another "
         "(at most 25 of them, `maxDepth` at most 10).",
@@ -134,16 +139,20 @@ class LineageQueries:
         target = await _existing_dataset(info, to_id, "toId")
         if source == target:
             raise BadUserInput("fromId and toId name the same dataset.", field="toId")
-        paths, truncated = await graph_lineage.shortest_paths(
+        paths, truncated = await traversal.shortest_paths(
             info.context.state.graph,
-            org=str(info.context.scope.organization_id),
+            info.context.scope,
             source=str(source),
             target=str(target),
             max_depth=max_depth,
         )
         ids = sorted({uuid.UUID(n) for p in paths for n in p.nodes})
         records = dict(
-            zip(ids, await info.context.datasets.dataset_by_id.load_many(ids), strict=True)
+            zip(
+                ids,
+                await info.context.loaders(DatasetLoaders).dataset_by_id.load_many(ids),
+                strict=True,
+            )
         )
         # A path through a dataset the caller may not see is not shown at all.
         paths = [p for p in paths if all(records[uuid.UUID(n)] for n in p.nodes)]

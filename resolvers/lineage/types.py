@@ -18,12 +18,21 @@ import strawberry
 
 from app.core.errors import BadUserInput
 from app.lineage.manual import MANUAL_NAMESPACE
-from graph.lineage import MAX_DEPTH, Degree, LineageDirection, LineageKey, LineageKind, Traversal
-from graph.lineage import LineageEdge as GraphEdge
+from app.lineage.traversal import (
+    MAX_DEPTH,
+    Degree,
+    LineageDirection,
+    LineageKey,
+    LineageKind,
+    Traversal,
+)
+from app.lineage.traversal import LineageEdge as GraphEdge
 from resolvers.context import Info
+from resolvers.datasets.loaders import DatasetLoaders
 from resolvers.datasets.types import Dataset, DatasetField, Job, dataset_or_none, job_or_none
-from resolvers.entities.types import PartialReason, page_size
+from resolvers.lineage.loaders import LineageLoaders
 from resolvers.node import PageInfo, to_global_id
+from resolvers.pagination import PartialReason, page_size
 
 MAX_PER_HOP_LIMIT = 100
 MAX_NODES = 1_000
@@ -72,7 +81,7 @@ async def traverse(
         )
         for direction in directions
     ]
-    parts = await info.context.lineage.traversal_by_key.load_many(keys)
+    parts = await info.context.loaders(LineageLoaders).traversal_by_key.load_many(keys)
     merged = Traversal()
     for part in parts:
         merged.found = merged.found or part.found
@@ -106,7 +115,7 @@ async def _hides_any(
     if kind == "field":
         reached = {n.partition(":")[0] for n in reached}
         page = {n.partition(":")[0] for n in page}
-    loaders = info.context.datasets
+    loaders = info.context.loaders(DatasetLoaders)
     records = await loaders.dataset_by_id.load_many(sorted(map(uuid.UUID, page & reached)))
     if any(record is None for record in records):
         return True
@@ -150,7 +159,7 @@ class LineageNode:
 async def _nodes(info: Info, reached: list[tuple[str, int, Degree]]) -> list[LineageNode]:
     """Nodes with their datasets, as the caller may see them. `traverse` has loaded these
     records already, so this is one pass over the loader's cache, not a round trip."""
-    loader = info.context.datasets.dataset_by_id
+    loader = info.context.loaders(DatasetLoaders).dataset_by_id
     records = await loader.load_many([uuid.UUID(n) for n, _, _ in reached])
     return [
         LineageNode(
@@ -268,12 +277,7 @@ async def lineage_connection(
     edges = [LineageNodeEdge(cursor=_cursor(start + i), node=node) for i, node in enumerate(nodes)]
     return LineageNodeConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=start + size < len(reached),
-            has_previous_page=start > 0,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+        page_info=PageInfo.of(edges, has_next=start + size < len(reached), has_previous=start > 0),
         total_count=len(reached),
         partial_reasons=_reasons(result),
     )
@@ -354,7 +358,9 @@ async def _fields(info: Info, ids: list[str]) -> list[DatasetField]:
     A column of a dataset hidden from the caller becomes a numbered placeholder: the edges
     keep their shape, and the column's name is not shown."""
     keys = [(uuid.UUID(raw.partition(":")[0]), raw.partition(":")[2]) for raw in ids]
-    records = await info.context.datasets.dataset_by_id.load_many([k[0] for k in keys])
+    records = await info.context.loaders(DatasetLoaders).dataset_by_id.load_many(
+        [k[0] for k in keys]
+    )
     fields: list[DatasetField] = []
     hidden = 0
     for (dataset_id, name), record in zip(keys, records, strict=True):

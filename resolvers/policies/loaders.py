@@ -9,11 +9,11 @@ from strawberry.dataloader import DataLoader
 
 from app.core.models import Approval, Policy
 from app.core.scope import Role, Scope
-from app.policies import approvals
+from app.policies import approvals, governed
 from app.policies import records as policies
+from app.policies.governed import Governed
 from app.runtime.state import AppState
-from graph import policies as graph_policies
-from graph.policies import Governed
+from resolvers.loaders import AccessGetter, LoaderBundle
 
 
 class GovernedByPolicyLoader(DataLoader[uuid.UUID, list[Governed]]):
@@ -22,9 +22,7 @@ class GovernedByPolicyLoader(DataLoader[uuid.UUID, list[Governed]]):
         super().__init__(load_fn=self._load)
 
     async def _load(self, ids: list[uuid.UUID]) -> Sequence[list[Governed]]:
-        return await graph_policies.governed_by(
-            self._state.graph, org=str(self._scope.organization_id), ids=[str(i) for i in ids]
-        )
+        return await governed.governed_by(self._state.graph, self._scope, ids)
 
 
 class ApprovalsByPolicyLoader(DataLoader[uuid.UUID, list[Approval]]):
@@ -54,8 +52,9 @@ class PolicyByIdLoader(DataLoader[uuid.UUID, Policy | None]):
             )
 
 
-class PolicyLoaders:
-    def __init__(self, state: AppState, scope: Scope) -> None:
+class PolicyLoaders(LoaderBundle):
+    def __init__(self, state: AppState, scope: Scope, access: AccessGetter) -> None:
+        super().__init__(state, scope, access)
         self.policy_by_id = PolicyByIdLoader(state, scope)
         self.governed_by_policy = GovernedByPolicyLoader(state, scope)
         self.approvals_by_policy = ApprovalsByPolicyLoader(state, scope)

@@ -12,6 +12,7 @@ from resolvers.changes.live import live_changes
 from resolvers.changes.types import ChangeAction, change_action, change_object_id
 from resolvers.context import Info
 from resolvers.permissions import requires
+from resolvers.policies.loaders import PolicyLoaders
 from resolvers.policies.types import Policy
 
 
@@ -41,7 +42,9 @@ class PolicyChange:
 
     @strawberry.field(description="The policy as it is now; null once deleted.")
     async def policy(self, info: Info) -> Policy | None:
-        record = await info.context.policies.policy_by_id.load(self.change.aggregate_id)
+        record = await info.context.loaders(PolicyLoaders).policy_by_id.load(
+            self.change.aggregate_id
+        )
         return Policy(record=record) if record is not None else None
 
 

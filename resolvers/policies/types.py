@@ -8,13 +8,16 @@ from datetime import datetime
 
 import strawberry
 
-from app.access.control import Decision, Match
+from app.access.rules import Decision, Match
 from app.core import models
 from app.core.scope import Role
 from resolvers.context import Info
+from resolvers.entities.loaders import EntityLoaders
 from resolvers.entities.types import Entity
 from resolvers.node import Node, to_global_id
+from resolvers.node_types import NodeType
 from resolvers.permissions import RoleType
+from resolvers.policies.loaders import PolicyLoaders
 
 
 @strawberry.enum(description="DRAFT while written, ACTIVE while enforced, DISABLED after.")
@@ -48,7 +51,7 @@ class Governed:
     async def entity(self, info: Info) -> Entity | None:
         if self.entity_id is None:
             return None
-        record = await info.context.entities.entity_by_id.load(self.entity_id)
+        record = await info.context.loaders(EntityLoaders).entity_by_id.load(self.entity_id)
         return Entity(record=record) if record is not None else None
 
 
@@ -163,7 +166,7 @@ class Policy(Node):
 
     @strawberry.field(description="What the policy names directly (GOVERNS edges in the graph).")
     async def governs(self, info: Info) -> list[Governed]:
-        found = await info.context.policies.governed_by_policy.load(self.record.id)
+        found = await info.context.loaders(PolicyLoaders).governed_by_policy.load(self.record.id)
         return [
             Governed(kind="ENTITY", tag=None, entity_id=uuid.UUID(g.id))
             if g.kind == "Entity"
@@ -173,7 +176,7 @@ class Policy(Node):
 
     @strawberry.field
     async def approvals(self, info: Info) -> list[Approval]:
-        rows = await info.context.policies.approvals_by_policy.load(self.record.id)
+        rows = await info.context.loaders(PolicyLoaders).approvals_by_policy.load(self.record.id)
         return [Approval(record=row) for row in rows]
 
 
@@ -241,3 +244,11 @@ class PolicySimulation:
     users_checked: int
     resources_checked: int
     truncated: bool = strawberry.field(description="True when not every resource was checked.")
+
+
+async def _policy_node(info: Info, policy_id: uuid.UUID) -> Policy | None:
+    record = await info.context.loaders(PolicyLoaders).policy_by_id.load(policy_id)
+    return Policy(record=record) if record is not None else None
+
+
+NODES = (NodeType(Policy, _policy_node),)

@@ -7,7 +7,9 @@ import uuid
 
 from app.search.records import SearchHit
 from resolvers.context import Info
+from resolvers.datasets.loaders import DatasetLoaders
 from resolvers.datasets.types import Dataset, Job
+from resolvers.entities.loaders import EntityLoaders
 from resolvers.entities.types import Entity
 
 
@@ -15,9 +17,9 @@ async def load_hits(info: Info, hits: list[SearchHit]) -> list[Entity | Dataset 
     """The object of each hit, in hit order; None when it vanished since the search."""
     ids = {kind: [h.id for h in hits if h.kind == kind] for kind in ("entity", "dataset", "job")}
     entities, datasets, jobs = await asyncio.gather(
-        info.context.entities.entity_by_id.load_many(ids["entity"]),
-        info.context.datasets.dataset_by_id.load_many(ids["dataset"]),
-        info.context.datasets.job_by_id.load_many(ids["job"]),
+        info.context.loaders(EntityLoaders).entity_by_id.load_many(ids["entity"]),
+        info.context.loaders(DatasetLoaders).dataset_by_id.load_many(ids["dataset"]),
+        info.context.loaders(DatasetLoaders).job_by_id.load_many(ids["job"]),
     )
     found: dict[tuple[str, uuid.UUID], Entity | Dataset | Job] = {}
     found.update({("entity", e.id): Entity(record=e) for e in entities if e is not None})

@@ -12,9 +12,10 @@ from app.access.control import DATASET_COLUMNS, ENTITY_COLUMNS, JOB_COLUMNS
 from app.core.errors import BadUserInput
 from app.core.scope import Role
 from app.search import records
+from resolvers.caching import CACHEABLE
 from resolvers.context import Info
-from resolvers.entities.types import page_size
 from resolvers.node import PageInfo
+from resolvers.pagination import page_size
 from resolvers.permissions import requires
 from resolvers.search.loaders import load_hits
 from resolvers.search.types import SearchConnection, SearchEdge, SearchKind
@@ -37,6 +38,7 @@ def _offset(cursor: str) -> int:
 @strawberry.type
 class SearchQueries:
     @strawberry.field(
+        metadata=CACHEABLE,
         extensions=requires(Role.VIEWER),
         description="Entities, datasets and jobs whose name, description or tags match every "
         "word of `text` (as prefixes), best first.",
@@ -78,10 +80,5 @@ class SearchQueries:
         ]
         return SearchConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=has_next,
-                has_previous_page=start > 0,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=PageInfo.of(edges, has_next=has_next, has_previous=start > 0),
         )
