@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import PermissionExtension
 from strawberry.types.base import StrawberryObjectDefinition
 
@@ -30,7 +31,7 @@ def test_no_production_module_is_over_400_lines() -> None:
     assert too_long == {}, "split these where a responsibility stands apart"
 
 
-def _root_fields() -> list[tuple[str, str, list[object]]]:
+def _root_fields() -> list[tuple[str, str, list[FieldExtension]]]:
     schema = build_schema(Settings())
     found = []
     for root in ("Query", "Mutation", "Subscription"):
@@ -42,7 +43,7 @@ def _root_fields() -> list[tuple[str, str, list[object]]]:
     return found
 
 
-def _declares(extensions: list[object]) -> str | None:
+def _declares(extensions: list[FieldExtension]) -> str | None:
     for extension in extensions:
         if isinstance(extension, Public):
             return "public"
@@ -55,7 +56,7 @@ def _declares(extensions: list[object]) -> str | None:
 
 @pytest.mark.parametrize(("root", "name", "extensions"), _root_fields())
 def test_every_root_field_declares_who_may_call_it(
-    root: str, name: str, extensions: list[object]
+    root: str, name: str, extensions: list[FieldExtension]
 ) -> None:
     declared = _declares(extensions)
     assert declared is not None, f"{root}.{name} declares neither requires(...) nor public()"
